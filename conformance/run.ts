@@ -1,0 +1,236 @@
+// `npm run conformance`: run Tempest against Stratus and record the results in
+// docs/conformance.md. Steps: get a cloud (given, or started here) → read its catalog → write
+// tempest.conf → select tests from the lists → run → fold the subunit stream into results →
+// report. Exit status 1 when a test failed, 2 when the run itself could not be done.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCloud, type RunningCloud } from './cloud.js';
+import { catalogTypes, fetchCatalog, identityV3Url, issueAdminToken, type AdminCredentials } from './keystone.js';
+import { listsDir, namedListSelection, readList, serviceSelection, writeList, type ListEntry, type Selection } from './lists.js';
+import { parseOptions, USAGE, type RunOptions } from './options.js';
+import { mergeReport, renderSection, type Exclusion } from './report.js';
+import { buildResults, totals, type TestResult } from './results.js';
+import { serviceByName, serviceOfTest } from './services.js';
+import { decodeSubunit } from './subunit.js';
+import { buildTempestConf } from './tempest-conf.js';
+import { initWorkspace, lastRunSubunit, listTests, runTests, tempestVersion, writeConf } from './tempest.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2).filter((a) => a !== '--'));
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const options = parsed;
+  const selection = options.list
+    ? namedListSelection(repoRoot, options.list)
+    : serviceSelection(repoRoot, options.services ?? servicesWithLists());
+  const includes = selection.includeFiles.flatMap(readList);
+  const excludes = [...selection.excludeFiles.flatMap(readList), ...runtimeExclusions(options)];
+
+  const tmp = mkdtempSync(join(tmpdir(), 'stratus-conformance-'));
+  let cloud: RunningCloud | null = null;
+  let keep = options.keepWorkspace;
+  const stopCloud = async (): Promise<void> => {
+    const running = cloud;
+    cloud = null;
+    await running?.stop();
+  };
+  const onSignal = (): void => void stopCloud().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    cloud = options.authUrl
+      ? { authUrl: options.authUrl, adminPassword: options.adminPassword!, logPath: '', stop: async () => {} }
+      : await startOwnCloud(tmp, options);
+    const uriV3 = identityV3Url(cloud.authUrl);
+    const admin: AdminCredentials = {
+      username: options.settings.admin.username,
+      password: cloud.adminPassword,
+      projectName: options.settings.admin.projectName,
+      domainName: options.settings.defaultDomain.name,
+    };
+    const types = catalogTypes(await fetchCatalog(uriV3, await issueAdminToken(uriV3, admin)), options.settings.region);
+    log(`catalog at ${uriV3}: ${[...types].sort().join(', ')}`);
+    warnAboutMissingServices(selection, types);
+
+    const workspace = await initWorkspace(tmp);
+    writeConf(workspace, buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure }));
+    const includeList = join(workspace.dir, 'include.txt');
+    const excludeList = join(workspace.dir, 'exclude.txt');
+    writeList(includeList, includes);
+    writeList(excludeList, excludes);
+
+    const candidates = await listTests(workspace, { includeList, excludeList: null });
+    const selected = await listTests(workspace, { includeList, excludeList: excludes.length ? excludeList : null });
+    if (selected.length === 0) throw new Error(`the lists select no tests (${candidates.length} before exclusions)`);
+    log(`running ${selected.length} tests (${candidates.length - selected.length} excluded) in ${workspace.dir}`);
+
+    const run = await runTests(
+      workspace,
+      { includeList, excludeList: excludes.length ? excludeList : null },
+      { concurrency: options.concurrency, testTimeoutSeconds: testTimeout(options), echo: !options.quiet },
+    );
+    const results = buildResults(selected, decodeSubunit(await lastRunSubunit(workspace)));
+    writeFileSync(join(workspace.dir, 'results.json'), JSON.stringify(results, null, 2));
+    const sum = totals(results);
+    if (run.exitCode !== 0 && sum.failed === 0) {
+      throw new Error(`tempest exited with ${run.exitCode} but reported no failed test; see ${run.logPath}`);
+    }
+
+    if (options.reportPath) {
+      const reportPath = resolve(repoRoot, options.reportPath);
+      writeReport(reportPath, selection, results, exclusionsWithCounts(excludes, candidates, selected), await tempestVersion());
+      log(`report: ${relative(repoRoot, reportPath)}`);
+    }
+    keep ||= sum.failed > 0;
+    if (keep) log(`workspace kept: ${tmp} (tempest.conf, logs/tempest.log, results.json${cloud.logPath ? ', stratus.log' : ''})`);
+    console.log(`conformance: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+    return sum.failed > 0 ? 1 : 0;
+  } catch (error) {
+    keep = true;
+    console.error(`conformance: run failed: ${(error as Error).message}`);
+    console.error(`conformance: files kept in ${tmp}`);
+    return 2;
+  } finally {
+    await stopCloud();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!keep) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function startOwnCloud(tmp: string, options: RunOptions): Promise<RunningCloud> {
+  const dataDir = join(tmp, 'data');
+  mkdirSync(dataDir);
+  log('starting Stratus …');
+  const cloud = await startCloud({
+    repoRoot,
+    dataDir,
+    logPath: join(tmp, 'stratus.log'),
+    host: '127.0.0.1',
+    startTimeoutMs: options.startTimeoutSeconds * 1000,
+  });
+  log(`Stratus is up at ${cloud.authUrl} (log: ${cloud.logPath})`);
+  return cloud;
+}
+
+/** Default services: those with an include list in conformance/lists/. */
+function servicesWithLists(): string[] {
+  return readdirSync(listsDir(repoRoot))
+    .filter((f) => f.endsWith('.txt'))
+    .map((f) => f.slice(0, -4))
+    .filter((name) => serviceByName(name) !== undefined);
+}
+
+/**
+ * Exclusions decided from this run's settings rather than from a file. Tempest's lockout test
+ * sleeps for the full lockout duration, which with production values would stall the run.
+ */
+function runtimeExclusions(options: RunOptions): ListEntry[] {
+  const { lockoutDurationSeconds } = options.settings.securityCompliance;
+  if (lockoutDurationSeconds <= options.settings.maxLockoutWaitSeconds) return [];
+  return [
+    {
+      pattern: 'id-a7ad8bbf-2cff-4520-8c1d-96332e151658',
+      reason:
+        `test_user_account_lockout would sleep ${lockoutDurationSeconds} s (the lockout duration); ` +
+        `it runs when the cloud's lockout duration is at most ${options.settings.maxLockoutWaitSeconds} s (--lockout-duration / --max-lockout-wait)`,
+      origin: 'runner',
+    },
+  ];
+}
+
+/** Per-test timeout: long enough for the lockout test's sleep when it does run. */
+function testTimeout(options: RunOptions): number {
+  const lockout = options.settings.securityCompliance.lockoutDurationSeconds;
+  return lockout <= options.settings.maxLockoutWaitSeconds ? Math.max(options.testTimeoutSeconds, lockout + 120) : options.testTimeoutSeconds;
+}
+
+function exclusionsWithCounts(excludes: ListEntry[], candidates: string[], selected: string[]): (Exclusion & { tests: string[] })[] {
+  const kept = new Set(selected);
+  const removed = candidates.filter((t) => !kept.has(t));
+  const regexes = excludes.map((e) => new RegExp(e.pattern));
+  const tests = excludes.map(() => [] as string[]);
+  for (const test of removed) {
+    // stestr drops a test if any pattern matches; credit the first, as a reader scans the file.
+    const index = regexes.findIndex((r) => r.test(test));
+    if (index !== -1) tests[index]!.push(test);
+  }
+  return excludes.map((e, i) => ({ pattern: e.pattern, reason: e.reason, origin: e.origin, count: tests[i]!.length, tests: tests[i]! }));
+}
+
+function writeReport(
+  reportPath: string,
+  selection: Selection,
+  results: TestResult[],
+  exclusions: (Exclusion & { tests: string[] })[],
+  version: string,
+): void {
+  const common = {
+    date: new Date(),
+    commit: gitCommit(),
+    tempestVersion: version,
+  };
+  const rel = (files: string[]): string[] => files.map((f) => relative(repoRoot, f));
+  const sections = selection.sections.map((key) => {
+    if (key.startsWith('list:')) {
+      return renderSection({ ...common, key, includeFiles: rel(selection.includeFiles), excludeFiles: rel(selection.excludeFiles), results, exclusions });
+    }
+    // One section per service: its own tests, and the exclusions from its file or that hit its tests.
+    const ownFile = (origin: string): boolean => origin.startsWith(`${key}-exclude.txt:`);
+    return renderSection({
+      ...common,
+      key,
+      includeFiles: rel(selection.includeFiles.filter((f) => f.endsWith(`/${key}.txt`))),
+      excludeFiles: rel(selection.excludeFiles.filter((f) => f.endsWith(`/${key}-exclude.txt`))),
+      results: results.filter((r) => r.service === key),
+      exclusions: exclusions.filter((x) => ownFile(x.origin) || x.tests.some((t) => serviceOfTest(t) === key)),
+    });
+  });
+  mkdirSync(dirname(reportPath), { recursive: true });
+  const existing = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : null;
+  writeFileSync(reportPath, mergeReport(existing, sections));
+}
+
+function gitCommit(): string {
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  let commit: string;
+  try {
+    commit = git('rev-parse', '--short=12', 'HEAD');
+  } catch {
+    return 'no commit yet';
+  }
+  // The report itself changes on every run, so it does not make the tree "dirty".
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/conformance.md') !== '';
+  return dirty ? `${commit}+changes` : commit;
+}
+
+function warnAboutMissingServices(selection: Selection, types: ReadonlySet<string>): void {
+  for (const key of selection.sections) {
+    const service = serviceByName(key);
+    if (service && !service.catalogTypes.some((t) => types.has(t))) {
+      log(`warning: ${key} is not in the catalog; its tests will be skipped`);
+    }
+  }
+}
+
+function log(message: string): void {
+  console.log(`conformance: ${message}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`conformance: ${(error as Error).message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,64 @@
+import { join, resolve } from 'node:path';
+
+/** Security-compliance settings, named after Keystone's [security_compliance] options. */
+export interface SecurityCompliance {
+  lockoutFailureAttempts: number;      // 0 disables lockout
+  lockoutDurationSeconds: number;
+  uniqueLastPasswordCount: number;     // password history depth (1 = only the current one)
+  minimumPasswordAgeDays: number;
+  passwordExpiresDays: number | null;  // null: passwords never expire
+  changePasswordUponFirstUse: boolean;
+}
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Base URL clients reach us on; endpoints in the catalog are built from it. */
+  publicUrl: string | null;
+  /** `sqlite` (file in the data dir) or a postgres:// URL. */
+  database: string;
+  region: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  identity: {
+    tokenExpirationSeconds: number;
+    /** How long an expired token can still be used to fetch a new one — none by default. */
+    allowExpiredWindowSeconds: number;
+    passwordHashCost: number;          // scrypt N as a power of two
+    security: SecurityCompliance;
+  };
+}
+
+export const DEFAULT_PORT = 8774;
+export const DEFAULT_REGION = 'europe-se-1';
+
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  const dataDir = resolve(overrides.dataDir ?? process.env.STRATUS_DATA_DIR ?? join(process.cwd(), 'data'));
+  return {
+    dataDir,
+    host: process.env.STRATUS_HOST ?? '127.0.0.1',
+    port: Number(process.env.STRATUS_PORT ?? DEFAULT_PORT),
+    publicUrl: process.env.STRATUS_PUBLIC_URL ?? null,
+    database: process.env.STRATUS_DATABASE ?? 'sqlite',
+    region: process.env.STRATUS_REGION ?? DEFAULT_REGION,
+    logLevel: process.env.STRATUS_LOG_LEVEL ?? 'info',
+    // Keystone's max_request_body_size is 112 KiB; later services (image upload) stream
+    // their bodies and are not bound by this JSON limit.
+    bodyLimitBytes: 112 * 1024,
+    identity: {
+      tokenExpirationSeconds: 3600,
+      allowExpiredWindowSeconds: 0,
+      passwordHashCost: 14,
+      security: {
+        lockoutFailureAttempts: 5,
+        lockoutDurationSeconds: 1800,
+        uniqueLastPasswordCount: 3,
+        minimumPasswordAgeDays: 0,
+        passwordExpiresDays: null,
+        changePasswordUponFirstUse: false,
+      },
+    },
+    ...overrides,
+  };
+}

@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log.js';
+import type { Migration } from 'kysely';
+import { now } from '../clock.js';
+import { uuid } from '../ids.js';
+
+/**
+ * Asynchronous work as rows: an API call writes its desired state and a task in one
+ * transaction; the worker loop claims tasks and runs the handler registered for the kind.
+ * Handlers must be idempotent: a task interrupted by a crash runs again after restart.
+ */
+export interface TaskRow {
+  id: string;
+  kind: string;
+  resource_id: string;
+  payload: string;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  run_after: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type TaskHandler = (task: { id: string; kind: string; resourceId: string; payload: unknown; attempt: number }) => Promise<void>;
+
+export const taskMigrations: Record<string, Migration> = {
+  'platform-0001-task': {
+    async up(db) {
+      await db.schema.createTable('task')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(128)', (c) => c.notNull())
+        .addColumn('resource_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('run_after', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('task_state_idx').on('task').columns(['state', 'run_after']).execute();
+    },
+  },
+};
+
+export interface EnqueueOptions { delayMs?: number }
+
+export class TaskQueue {
+  private handlers = new Map<string, TaskHandler>();
+  private wake = new EventEmitter();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private inFlight = 0;
+
+  constructor(private db: Db, private log: Logger, private maxAttempts = 5, private pollMs = 1000) {}
+
+  handle(kind: string, handler: TaskHandler): void { this.handlers.set(kind, handler); }
+
+  /** Writes a task row; pass the caller's transaction so the task commits with its state. */
+  async enqueue(kind: string, resourceId: string, payload: unknown, trx: Db = this.db, opts: EnqueueOptions = {}): Promise<string> {
+    const id = uuid();
+    const t = now();
+    await trx.insertInto('task').values({
+      id, kind, resource_id: resourceId, payload: JSON.stringify(payload ?? null), state: 'pending', attempts: 0,
+      last_error: null, run_after: t + (opts.delayMs ?? 0), created_at: t, updated_at: t,
+    }).execute();
+    setImmediate(() => this.wake.emit('wake'));
+    return id;
+  }
+
+  /** Starts the loop. Tasks left `running` by a previous process are pending again. */
+  async start(): Promise<void> {
+    await this.db.updateTable('task').set({ state: 'pending', updated_at: now() }).where('state', '=', 'running').execute();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake.emit('wake');
+    await this.loop;
+  }
+
+  /** Runs every due task now; tests call this instead of waiting for the loop. */
+  async drain(): Promise<number> {
+    let n = 0;
+    while (await this.runOne()) n++;
+    return n;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const didWork = await this.runOne().catch((err) => { this.log.error({ err }, 'task loop'); return false; });
+      if (!didWork && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs);
+          this.wake.once('wake', () => { clearTimeout(timer); resolve(); });
+        });
+      }
+    }
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private async runOne(): Promise<boolean> {
+    const t = now();
+    const next = await this.db.selectFrom('task').selectAll().where('state', '=', 'pending').where('run_after', '<=', t)
+      .orderBy('created_at').limit(1).executeTakeFirst() as TaskRow | undefined;
+    if (!next) return false;
+    // Claim: only one worker wins the update from pending to running.
+    const claimed = await this.db.updateTable('task').set({ state: 'running', attempts: next.attempts + 1, updated_at: t })
+      .where('id', '=', next.id).where('state', '=', 'pending').executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return true;
+    const handler = this.handlers.get(next.kind);
+    this.inFlight++;
+    try {
+      if (!handler) throw new Error(`no handler for task kind ${next.kind}`);
+      await handler({ id: next.id, kind: next.kind, resourceId: next.resource_id, payload: JSON.parse(next.payload), attempt: next.attempts + 1 });
+      await this.db.updateTable('task').set({ state: 'done', updated_at: now(), last_error: null }).where('id', '=', next.id).execute();
+    } catch (err) {
+      const attempts = next.attempts + 1;
+      const failed = attempts >= this.maxAttempts;
+      this.log.warn({ err, task: next.id, kind: next.kind, attempts }, failed ? 'task failed' : 'task will retry');
+      await this.db.updateTable('task').set({
+        state: failed ? 'failed' : 'pending', last_error: String((err as Error).message ?? err), updated_at: now(),
+        run_after: now() + Math.min(30_000, 500 * 2 ** attempts),
+      }).where('id', '=', next.id).execute();
+    } finally {
+      this.inFlight--;
+    }
+    return true;
+  }
+}
