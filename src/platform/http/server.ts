@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Platform, ServiceModule } from '../service.js';
 import { ApiError, type ErrorFormatter, unauthorized } from './errors.js';
 import { requestId } from '../ids.js';
+import { permittedByAccessRules } from '../auth/access-rules.js';
 
 /**
  * One listener for every service. Each service is a Fastify plugin under its prefix with
@@ -48,6 +49,9 @@ export async function buildServer(platform: Platform, services: ServiceModule[])
         const token = req.headers['x-auth-token'];
         if (typeof token !== 'string' || token === '') throw unauthorized();
         req.ctx = await platform.authenticate(token);
+        if (!permittedByAccessRules(req.ctx, service.type, req.method, req.url.slice(service.prefix.length))) {
+          throw new ApiError(401, 'The request you have made is not permitted by the access rules of this application credential.');
+        }
       });
       scope.setErrorHandler((err, req, reply) => sendError(service.errorFormat, err, req, reply));
       scope.setNotFoundHandler((req, reply) => sendError(service.errorFormat, new ApiError(404, `The resource could not be found.`), req, reply));

@@ -11,16 +11,16 @@ import { registerIdentityPolicies } from './policies.js';
 import { bootstrap, syncCatalog, type BootstrapResult } from './bootstrap.js';
 import { versionRoutes } from './api/versions.js';
 import { authRoutes } from './api/auth.js';
-// TODO import { projectRoutes } from './api/projects.js';
-// TODO import { userRoutes } from './api/users.js';
-// TODO import { groupRoutes } from './api/groups.js';
-// TODO import { roleRoutes } from './api/roles.js';
-// TODO import { grantRoutes } from './api/grants.js';
-// TODO import { appCredentialRoutes } from './api/application-credentials.js';
-// TODO import { credentialRoutes } from './api/credentials.js';
-// TODO import { catalogRoutes } from './api/catalog.js';
-// TODO import { ec2Routes } from './api/ec2tokens.js';
-// TODO import { v2Routes } from './api/v2.js';
+import { projectRoutes } from './api/projects.js';
+import { userRoutes } from './api/users.js';
+import { groupRoutes } from './api/groups.js';
+import { roleRoutes } from './api/roles.js';
+import { grantRoutes } from './api/grants.js';
+import { appCredentialRoutes } from './api/application-credentials.js';
+import { credentialRoutes } from './api/credentials.js';
+import { catalogRoutes } from './api/catalog.js';
+import { ec2Routes } from './api/ec2tokens.js';
+import { v2Routes } from './api/v2.js';
 
 /**
  * The identity service (Keystone v3). Its public interface for other services is
@@ -58,7 +58,8 @@ export function identityService(): IdentityService {
       app.addHook('onSend', async (req, reply) => {
         if (reply.statusCode === 401) reply.header('www-authenticate', `Keystone uri="${req.protocol}://${req.headers.host}/identity"`);
       });
-      for (const routes of [versionRoutes, authRoutes]) {
+      for (const routes of [versionRoutes, authRoutes, projectRoutes, userRoutes, groupRoutes, roleRoutes, grantRoutes,
+        appCredentialRoutes, credentialRoutes, catalogRoutes, ec2Routes, v2Routes]) {
         await routes(app, deps);
       }
     },

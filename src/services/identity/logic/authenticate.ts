@@ -194,3 +194,14 @@ async function resolveScope(id: Identity, raw: unknown, user: UserRow, appCred: 
   return { kind: 'project', id: project.id };
 }
 
+
+/** A fresh token for a user already proven by other means (EC2 signature, v2.0 password). */
+export async function issueFor(id: Identity, user: UserRow, scope: Scope, methods: string[]): Promise<{ token: string; info: TokenInfo }> {
+  const issuedAt = now();
+  const token = id.seal({ userId: user.id, methods, scope, issuedAt, expiresAt: issuedAt + id.config.identity.tokenExpirationSeconds * 1000, auditIds: [randomToken(16)], appCredId: null });
+  const info = await id.validate(token);
+  if (!info) throw fail(scope.kind === 'project' ? `User ${user.id} has no access to project ${scope.id}` : AUTH_FAILED);
+  return { token, info };
+}
+
+export { password as passwordMethod };
