@@ -17,8 +17,8 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(path, 'utf8').trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`data directory ${dataDir} is in use by another Stratus process (pid ${pid}); stop it first or use another --data-dir`);
+      if (pid && isAlive(pid)) {
+        throw new Error(`data directory ${dataDir} is in use by another Stratus process (pid ${pid}${pid === process.pid ? ', this one' : ''}); stop it first or use another --data-dir`);
       }
       rmSync(path, { force: true });
     }
