@@ -95,8 +95,9 @@ export class TaskQueue {
       const didWork = await this.runOne().catch((err) => { this.log.error({ err }, 'task loop'); return false; });
       if (!didWork && this.running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.pollMs);
-          this.wake.once('wake', () => { clearTimeout(timer); resolve(); });
+          const onWake = () => { clearTimeout(timer); resolve(); };
+          const timer = setTimeout(() => { this.wake.off('wake', onWake); resolve(); }, this.pollMs);
+          this.wake.once('wake', onWake);
         });
       }
     }

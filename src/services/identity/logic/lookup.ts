@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { ApiError, badRequest, notFound } from '../../../platform/http/errors.js';
 import type { IdentityDb, ProjectRow, UserRow } from '../store.js';
 import { ROOT } from '../migrations.js';
@@ -15,7 +16,9 @@ export async function findDomain(db: IdentityDb, ref: DomainRef | undefined, err
   const q = db.selectFrom('project').selectAll().where('is_domain', '=', 1);
   const row = typeof ref.id === 'string'
     ? await q.where('id', '=', ref.id).executeTakeFirst()
-    : await q.where('name', '=', ref.name!).where('domain_id', '=', ROOT).executeTakeFirst();
+    // Domain names match case-insensitively, as on Keystone's usual MySQL collation: the
+    // product documents write `user_domain_name: default` for the `Default` domain.
+    : await q.where(sql`lower(name)`, '=', ref.name!.toLowerCase()).where('domain_id', '=', ROOT).executeTakeFirst();
   if (!row) throw err(`Could not find domain: ${ref.id ?? ref.name}.`);
   return row;
 }
