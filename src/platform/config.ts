@@ -33,6 +33,14 @@ export interface Config {
 export const DEFAULT_PORT = 8774;
 export const DEFAULT_REGION = 'europe-se-1';
 
+const envInt = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${v}'`);
+  return n;
+};
+
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   const dataDir = resolve(overrides.dataDir ?? process.env.STRATUS_DATA_DIR ?? join(process.cwd(), 'data'));
   return {
@@ -47,15 +55,15 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     // their bodies and are not bound by this JSON limit.
     bodyLimitBytes: 112 * 1024,
     identity: {
-      tokenExpirationSeconds: 3600,
+      tokenExpirationSeconds: envInt('STRATUS_TOKEN_EXPIRATION', 3600),
       allowExpiredWindowSeconds: 0,
       passwordHashCost: 14,
       security: {
-        lockoutFailureAttempts: 5,
-        lockoutDurationSeconds: 1800,
-        uniqueLastPasswordCount: 3,
-        minimumPasswordAgeDays: 0,
-        passwordExpiresDays: null,
+        lockoutFailureAttempts: envInt('STRATUS_LOCKOUT_FAILURE_ATTEMPTS', 5),
+        lockoutDurationSeconds: envInt('STRATUS_LOCKOUT_DURATION', 1800),
+        uniqueLastPasswordCount: envInt('STRATUS_PASSWORD_HISTORY', 3),
+        minimumPasswordAgeDays: envInt('STRATUS_MINIMUM_PASSWORD_AGE_DAYS', 0),
+        passwordExpiresDays: process.env.STRATUS_PASSWORD_EXPIRES_DAYS ? envInt('STRATUS_PASSWORD_EXPIRES_DAYS', 0) : null,
         changePasswordUponFirstUse: false,
       },
     },

@@ -98,7 +98,8 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn('system', 'varchar(16)')
         .addColumn('secret_hash', 'text', (c) => c.notNull())
         .addColumn('description', 'text')
-        .addColumn('expires_at', 'bigint')
+        // Microseconds: clients send and compare expiry with microsecond precision.
+        .addColumn('expires_at_us', 'bigint')
         .addColumn('unrestricted', 'integer', (c) => c.notNull())
         .addColumn('roles', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())

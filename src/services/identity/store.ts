@@ -17,7 +17,7 @@ export interface AssignmentRow { type: AssignmentType; actor_id: string; target_
 export type AssignmentType = 'UserProject' | 'GroupProject' | 'UserDomain' | 'GroupDomain' | 'UserSystem' | 'GroupSystem';
 export interface AppCredRow {
   id: string; name: string; user_id: string; project_id: string | null; system: string | null; secret_hash: string;
-  description: string | null; expires_at: number | null; unrestricted: number; roles: string; created_at: number;
+  description: string | null; expires_at_us: number | null; unrestricted: number; roles: string; created_at: number;
 }
 export interface AccessRuleRow { id: string; user_id: string; service: string; path: string; method: string }
 export interface CredentialRow {

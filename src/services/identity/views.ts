@@ -63,7 +63,7 @@ export function credentialView(base: string, c: CredentialRow, blob: string) {
 export function appCredView(base: string, a: AppCredRow, roles: RoleRow[], accessRules: { id: string; service: string; path: string; method: string }[], secret?: string) {
   const view: Record<string, unknown> = {
     id: a.id, name: a.name, description: a.description, user_id: a.user_id, project_id: a.project_id, system: a.system,
-    expires_at: a.expires_at === null ? null : isoMicro(a.expires_at).replace(/Z$/, ''), unrestricted: bool(a.unrestricted),
+    expires_at: a.expires_at_us === null ? null : microIso(a.expires_at_us), unrestricted: bool(a.unrestricted),
     roles: roles.map((r) => ({ id: r.id, name: r.name, domain_id: r.domain_id === ROOT ? null : r.domain_id })),
     access_rules: accessRules, links: link(base, `users/${a.user_id}/application_credentials/${a.id}`),
   };
@@ -113,3 +113,8 @@ export function substituteCatalog(catalog: CatalogEntry[], projectId: string | n
 }
 
 export const createdAt = (ms: number) => isoSeconds(ms);
+
+/** Epoch microseconds as Keystone prints application credential expiry (no zone suffix). */
+export function microIso(us: number): string {
+  return `${new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}`;
+}

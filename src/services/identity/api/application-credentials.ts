@@ -15,6 +15,15 @@ import { check, query, selfUrl, storing, v3Base, wrapped, type IdentityDeps } fr
  * user's roles there, optional expiry and access rules. The secret is returned once and
  * stored hashed.
  */
+/** ISO 8601 (zone optional, UTC assumed) to epoch microseconds, keeping sub-millisecond digits. */
+function parseMicros(text: string): number | null {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6})\d*)?(Z|[+-]\d\d:?\d\d)?$/i.exec(text.trim());
+  if (!m) return null;
+  const ms = Date.parse(`${m[1]}${m[3] ?? 'Z'}`);
+  if (Number.isNaN(ms)) return null;
+  return ms * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
+}
+
 async function rulesOf(db: IdentityDb, credIds: string[]) {
   if (!credIds.length) return new Map<string, { id: string; service: string; path: string; method: string }[]>();
   const rows = await db.selectFrom('app_cred_access_rule').innerJoin('access_rule', 'access_rule.id', 'app_cred_access_rule.access_rule_id')
@@ -44,9 +53,9 @@ export async function appCredentialRoutes(app: FastifyInstance, { identity }: Id
     if (!req.ctx.projectId) throw badRequest('Application credentials must be created with a project-scoped token.');
     let expiresAt: number | null = null;
     if (typeof a.expires_at === 'string') {
-      expiresAt = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(a.expires_at) ? a.expires_at : `${a.expires_at}Z`);
-      if (Number.isNaN(expiresAt)) throw badRequest(`Invalid input for field 'expires_at': '${a.expires_at}' is not a date-time`);
-      if (expiresAt <= now()) throw badRequest('The expiration date must be in the future.');
+      expiresAt = parseMicros(a.expires_at);
+      if (expiresAt === null) throw badRequest(`Invalid input for field 'expires_at': '${a.expires_at}' is not a date-time`);
+      if (expiresAt <= now() * 1000) throw badRequest('The expiration date must be in the future.');
     }
     // Roles: a subset of the caller's roles on the project, by id or name; all of them by default.
     let roleIds = req.ctx.roleIds;
@@ -63,7 +72,7 @@ export async function appCredentialRoutes(app: FastifyInstance, { identity }: Id
     const row: AppCredRow = {
       id: hexId(), name: a.name as string, user_id: userId, project_id: req.ctx.projectId, system: null,
       secret_hash: await hashSecret(secret, identity.config.identity.passwordHashCost), description: (a.description as string | null) ?? null,
-      expires_at: expiresAt, unrestricted: a.unrestricted === true ? 1 : 0, roles: JSON.stringify([...new Set(roleIds)]), created_at: now(),
+      expires_at_us: expiresAt, unrestricted: a.unrestricted === true ? 1 : 0, roles: JSON.stringify([...new Set(roleIds)]), created_at: now(),
     };
     const rules = (a.access_rules as Record<string, unknown>[] | undefined) ?? [];
     for (const r of rules) {

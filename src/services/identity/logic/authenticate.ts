@@ -62,7 +62,7 @@ export async function authenticate(id: Identity, auth: AuthRequest | undefined, 
   const scope = await resolveScope(id, auth.scope, user, appCred, prior);
   const issuedAt = now();
   const expiresAt = prior ? prior.payload.expiresAt
-    : Math.min(issuedAt + id.config.identity.tokenExpirationSeconds * 1000, appCred?.expires_at ?? Infinity);
+    : Math.min(issuedAt + id.config.identity.tokenExpirationSeconds * 1000, appCred?.expires_at_us != null ? Math.floor(appCred.expires_at_us / 1000) : Infinity);
   const auditIds = prior ? [randomToken(16), prior.payload.auditIds[prior.payload.auditIds.length - 1]!] : [randomToken(16)];
   const payload: TokenPayload = { userId: user.id, methods: used, scope, issuedAt, expiresAt, auditIds, appCredId: appCred?.id ?? prior?.payload.appCredId ?? null };
   const token = id.seal(payload);
@@ -113,7 +113,8 @@ async function password(id: Identity, data: PasswordData): Promise<MethodResult>
 async function tokenMethod(id: Identity, data: { id?: unknown }): Promise<MethodResult> {
   if (typeof data.id !== 'string') throw badRequest("Invalid input for field 'identity/token/id': a string is required");
   const info = await id.validate(data.id);
-  if (!info) throw fail('Could not find token: ' + data.id.slice(0, 8) + '...');
+  // Keystone answers a revoked or unknown token in the token method with 404, not 401.
+  if (!info) throw new ApiError(404, `Could not find token: ${data.id.slice(0, 8)}...`);
   if (info.appCred) throw fail('Application credential tokens cannot be used to obtain another token.');
   return { user: info.user, fromToken: info };
 }
@@ -132,7 +133,7 @@ async function appCredential(id: Identity, data: AppCredData): Promise<MethodRes
     throw badRequest("Invalid input for field 'identity/application_credential': give 'id', or 'name' and 'user'");
   }
   if (!cred || !(await verifySecret(data.secret, cred.secret_hash))) throw fail('Invalid application credential: could not authenticate.');
-  if (cred.expires_at !== null && cred.expires_at <= now()) throw fail(`Application credential ${cred.id} has expired.`);
+  if (cred.expires_at_us !== null && cred.expires_at_us <= now() * 1000) throw fail(`Application credential ${cred.id} has expired.`);
   const user = await id.db.selectFrom('identity_user').selectAll().where('id', '=', cred.user_id).executeTakeFirst();
   if (!user || !user.enabled) throw fail();
   return { user, appCred: cred };

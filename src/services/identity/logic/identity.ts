@@ -101,7 +101,7 @@ export class Identity {
     let accessRules: TokenInfo['accessRules'] = null;
     if (p.appCredId) {
       appCred = (await db.selectFrom('application_credential').selectAll().where('id', '=', p.appCredId).executeTakeFirst()) ?? null;
-      if (!appCred || (appCred.expires_at !== null && appCred.expires_at <= now())) return null;
+      if (!appCred || (appCred.expires_at_us !== null && appCred.expires_at_us <= now() * 1000)) return null;
       const allowedIds = new Set(json<string[]>(appCred.roles, []));
       roles = roles.filter((r) => allowedIds.has(r.id));
       const rules = await db.selectFrom('app_cred_access_rule').innerJoin('access_rule', 'access_rule.id', 'app_cred_access_rule.access_rule_id')
