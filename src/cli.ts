@@ -46,6 +46,16 @@ program.command('start')
     process.on('SIGINT', () => void stop('SIGINT'));
   });
 
+program.command('rotate-keys')
+  .description('rotate the token keys (as keystone-manage fernet_rotate); a running cloud picks them up within seconds')
+  .option('--data-dir <dir>', 'data directory', process.env.STRATUS_DATA_DIR ?? './data')
+  .option('--max-active <n>', 'keys kept: primary, staged and secondaries', '3')
+  .action(async (opts) => {
+    const { KeyRepository } = await import('./services/identity/logic/keys.js');
+    new KeyRepository(join(opts.dataDir, 'fernet-keys'), Number(opts.maxActive)).rotate();
+    process.stdout.write(`stratus: token keys rotated in ${join(opts.dataDir, 'fernet-keys')}\n`);
+  });
+
 program.command('openrc')
   .description('print the export lines for a user of a started cloud')
   .option('--data-dir <dir>', 'data directory', './data')

@@ -142,6 +142,8 @@ export async function credentialRoutes(app: FastifyInstance, { identity }: Ident
   app.delete('/v3/users/:userId/credentials/OS-EC2/:access', async (req, reply) => {
     const row = await getEc2(req, 'identity:ec2_delete_credential');
     await db.deleteFrom('credential').where('id', '=', row.id).execute();
+    // Tokens do not record which EC2 credential minted them, so the owner's tokens go.
+    await identity.revocations.revoke(db, { user_id: row.user_id });
     identity.changed();
     reply.status(204).send();
   });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
  */
 export class KeyRepository {
   private keys: { index: number; key: Buffer }[] = [];
+  private listing = '';
+  private checkedAt = 0;
 
   constructor(private dir: string, private maxActive = 3) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -42,8 +44,21 @@ export class KeyRepository {
     return Buffer.concat([iv, body, cipher.getAuthTag()]);
   }
 
+  /**
+   * Another process (`stratus rotate-keys`) may rotate the files under us: look at the
+   * directory at most every few seconds and reload when it changed.
+   */
+  refresh(): void {
+    const t = Date.now();
+    if (t - this.checkedAt < 5000) return;
+    this.checkedAt = t;
+    const listing = this.indexes().sort().join(',');
+    if (listing !== this.listing) this.load();
+  }
+
   /** Tries every active key, newest first; null when none authenticates the data. */
   decrypt(data: Buffer): Buffer | null {
+    this.refresh();
     if (data.length < 12 + 16) return null;
     const iv = data.subarray(0, 12);
     const tag = data.subarray(data.length - 16);
@@ -58,9 +73,10 @@ export class KeyRepository {
     return null;
   }
 
-  private primary(): Buffer { return this.keys[0]!.key; }
+  private primary(): Buffer { this.refresh(); return this.keys[0]!.key; }
 
   private load(): void {
+    this.listing = this.indexes().sort().join(',');
     this.keys = this.indexes().sort((a, b) => {
       // primary (highest) first, then staged (0), then older secondaries
       if (a === 0) return b === 0 ? 0 : 1;
