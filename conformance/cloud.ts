@@ -7,11 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { CloudSettings } from './cloud-settings.js';
 
 export interface RunningCloud {
   authUrl: string;
   adminPassword: string;
   logPath: string;
+  /** Why the server is gone, if it stopped on its own (a crash mid-run explains many failures). */
+  exitReason(): string | null;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,21 @@ export interface StartOptions {
   logPath: string;
   host: string;
   startTimeoutMs: number;
+  settings: CloudSettings;
+}
+
+/** The server's environment variables for the settings Tempest must agree with. */
+export function stratusEnv(settings: CloudSettings): Record<string, string> {
+  const sc = settings.securityCompliance;
+  const env: Record<string, string> = {
+    STRATUS_REGION: settings.region,
+    STRATUS_LOCKOUT_FAILURE_ATTEMPTS: String(sc.lockoutFailureAttempts),
+    STRATUS_LOCKOUT_DURATION: String(sc.lockoutDurationSeconds),
+    STRATUS_PASSWORD_HISTORY: String(sc.uniqueLastPasswordCount),
+    STRATUS_MINIMUM_PASSWORD_AGE_DAYS: String(sc.minimumPasswordAgeDays),
+  };
+  if (sc.passwordExpiresDays !== null) env.STRATUS_PASSWORD_EXPIRES_DAYS = String(sc.passwordExpiresDays);
+  return env;
 }
 
 const READY = 'Stratus ready';
@@ -33,7 +51,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
   const args = [...prefix, 'src/cli.ts', 'start', '--data-dir', options.dataDir, '--port', String(port), '--host', options.host];
   const child = spawn(command, args, {
     cwd: options.repoRoot,
-    env: { ...process.env, STRATUS_ADMIN_PASSWORD: adminPassword },
+    env: { ...withoutStratusEnv(process.env), ...stratusEnv(options.settings), STRATUS_ADMIN_PASSWORD: adminPassword },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -41,7 +59,15 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
 
-  const stop = (): Promise<void> => stopProcess(child).finally(() => log.end());
+  let stopping = false;
+  const stop = (): Promise<void> => {
+    stopping = true;
+    return stopProcess(child).finally(() => log.end());
+  };
+  const exitReason = (): string | null =>
+    stopping || (child.exitCode === null && child.signalCode === null)
+      ? null
+      : `Stratus exited during the run (code ${child.exitCode}, signal ${child.signalCode}); see ${options.logPath}`;
   try {
     const readyLine = await waitForReady(child, options.startTimeoutMs);
     // Prefer the URL the server announces; fall back to the documented layout.
@@ -50,12 +76,17 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
     // The password file wins over our env var only if the server ignored the variable.
     const passwordFile = join(options.dataDir, 'admin-password');
     const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() || adminPassword : adminPassword;
-    return { authUrl, adminPassword: password, logPath: options.logPath, stop };
+    return { authUrl, adminPassword: password, logPath: options.logPath, exitReason, stop };
   } catch (error) {
     await stop();
     const tail = existsSync(options.logPath) ? readFileSync(options.logPath, 'utf8').split('\n').slice(-30).join('\n') : '';
     throw new Error(`${(error as Error).message}\n--- last lines of ${options.logPath} ---\n${tail}`);
   }
+}
+
+/** Our own STRATUS_* settings must not be overridden by ones left in the caller's shell. */
+function withoutStratusEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('STRATUS_')));
 }
 
 function waitForReady(child: ChildProcess, timeoutMs: number): Promise<string> {

@@ -15,6 +15,8 @@ export interface RunOptions {
   insecure: boolean;
   keepWorkspace: boolean;
   quiet: boolean;
+  /** Only print what would run (no cloud needed). */
+  listOnly: boolean;
   testTimeoutSeconds: number;
   startTimeoutSeconds: number;
   settings: CloudSettings;
@@ -36,10 +38,12 @@ export const USAGE = `usage: npm run conformance -- [options]
   --insecure              do not verify TLS certificates
   --keep-workspace        keep the Tempest workspace even when everything passed
   --quiet                 do not echo Tempest's output
+  --list-tests            print the tests the lists select, and what is excluded; run nothing
   --test-timeout S        per-test timeout in seconds (default 300)
   --start-timeout S       seconds to wait for a self-started cloud (default 60)
   --lockout-attempts N    server's lockout_failure_attempts (default ${cloudSettings.securityCompliance.lockoutFailureAttempts})
-  --lockout-duration S    server's lockout_duration (default ${cloudSettings.securityCompliance.lockoutDurationSeconds})
+  --lockout-duration S    server's lockout_duration (default ${cloudSettings.securityCompliance.lockoutDurationSeconds} with --auth-url,
+                          ${cloudSettings.ownCloudLockoutDurationSeconds} for a cloud the runner starts)
   --password-history N    server's unique_last_password_count (default ${cloudSettings.securityCompliance.uniqueLastPasswordCount})
   --max-lockout-wait S    leave the lockout test out when the duration exceeds this (default ${cloudSettings.maxLockoutWaitSeconds})
   --region NAME           region (default ${cloudSettings.region})
@@ -62,6 +66,7 @@ export function parseOptions(argv: string[]): RunOptions | 'help' {
       insecure: { type: 'boolean', default: false },
       'keep-workspace': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      'list-tests': { type: 'boolean', default: false },
       'test-timeout': { type: 'string', default: '300' },
       'start-timeout': { type: 'string', default: '60' },
       'lockout-attempts': { type: 'string' },
@@ -77,6 +82,9 @@ export function parseOptions(argv: string[]): RunOptions | 'help' {
 
   const base = cloudSettings;
   const sc = base.securityCompliance;
+  const authUrl = values['auth-url'] ?? null;
+  // A cloud we start ourselves gets a short lockout (see cloud-settings.ts) unless one is asked for.
+  const lockoutDefault = authUrl ? sc.lockoutDurationSeconds : base.ownCloudLockoutDurationSeconds;
   const settings: CloudSettings = {
     ...base,
     region: values.region ?? base.region,
@@ -88,13 +96,12 @@ export function parseOptions(argv: string[]): RunOptions | 'help' {
     securityCompliance: {
       ...sc,
       lockoutFailureAttempts: int(values['lockout-attempts'], sc.lockoutFailureAttempts, '--lockout-attempts'),
-      lockoutDurationSeconds: int(values['lockout-duration'], sc.lockoutDurationSeconds, '--lockout-duration'),
+      lockoutDurationSeconds: int(values['lockout-duration'], lockoutDefault, '--lockout-duration'),
       uniqueLastPasswordCount: int(values['password-history'], sc.uniqueLastPasswordCount, '--password-history'),
     },
     maxLockoutWaitSeconds: int(values['max-lockout-wait'], base.maxLockoutWaitSeconds, '--max-lockout-wait'),
   };
 
-  const authUrl = values['auth-url'] ?? null;
   const adminPassword = values['admin-password'] ?? (authUrl ? process.env.STRATUS_ADMIN_PASSWORD ?? null : null);
   if (authUrl && !adminPassword) throw new Error('--auth-url needs --admin-password (or env STRATUS_ADMIN_PASSWORD)');
 
@@ -110,6 +117,7 @@ export function parseOptions(argv: string[]): RunOptions | 'help' {
     insecure: values.insecure!,
     keepWorkspace: values['keep-workspace']!,
     quiet: values.quiet!,
+    listOnly: values['list-tests']!,
     testTimeoutSeconds: int(values['test-timeout'], 300, '--test-timeout'),
     startTimeoutSeconds: int(values['start-timeout'], 60, '--start-timeout'),
     settings,

@@ -17,8 +17,10 @@ export interface TestResult {
   outcome: Outcome;
   /** Skip reason, or the exception that failed the test (short form). */
   detail: string | null;
-  /** Full traceback for failures. */
+  /** Full traceback(s) for failures. */
   traceback: string | null;
+  /** Tempest's log of the failed test (every request and response), from the stream. */
+  log?: string;
 }
 
 interface RawResult {
@@ -110,19 +112,24 @@ function ownerFixture(
 
 function toResult(id: string, serviceId: string, entry: RawResult): TestResult {
   const outcome = (entry.status && FINAL[entry.status]) ?? 'failed';
-  const traceback = entry.files.get('traceback') ?? null;
+  // A test can carry several tracebacks (traceback, traceback-1, …: e.g. a cleanup failing too).
+  const tracebacks = [...entry.files.entries()].filter(([name]) => /^traceback(-\d+)?$/.test(name)).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  const traceback = tracebacks.length ? tracebacks.map(([, text]) => text).join('\n') : null;
   let detail: string | null = null;
   if (outcome === 'skipped') detail = entry.files.get('reason')?.trim() ?? null;
   if (outcome === 'failed') {
     detail = traceback
-      ? exceptionOf(traceback)
+      ? exceptionOf(tracebacks[0]![1])
       : entry.status === 'uxsuccess'
         ? 'unexpected success'
         : entry.status === 'inprogress'
           ? 'started but never finished (worker crashed or timed out)'
           : 'failed without a traceback';
   }
-  return { id, service: serviceOfTest(serviceId), outcome, detail, traceback };
+  const result: TestResult = { id, service: serviceOfTest(serviceId), outcome, detail, traceback };
+  const log = entry.files.get("pythonlogging:''");
+  if (outcome === 'failed' && log) result.log = log;
+  return result;
 }
 
 /** Test id without Tempest's `[id-…,smoke]` attribute suffix. */
@@ -151,16 +158,20 @@ export function exceptionOf(traceback: string): string {
 }
 
 /**
- * A key that puts failures with the same cause together: the exception's first line with
- * ids, addresses and numbers blanked out.
+ * A key that puts failures with the same cause together: the exception line, plus Tempest's
+ * "Details:" line (which says what the server answered), with ids, addresses, random names'
+ * digits and other numbers blanked out.
  */
 export function causeKey(detail: string): string {
-  const first = detail.split('\n')[0]!;
-  return first
+  const lines = detail.split('\n');
+  const details = lines.find((l) => l.startsWith('Details:'));
+  const text = details && details !== lines[0] ? `${lines[0]} ${details}` : lines[0]!;
+  const key = text
     .replace(/[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}/gi, '<id>')
     .replace(/0x[0-9a-f]+/gi, '<addr>')
     .replace(/\b[0-9a-f]{32}\b/gi, '<id>')
     .replace(/\d+(\.\d+)?/g, 'N');
+  return key.length > 240 ? `${key.slice(0, 240)} …` : key;
 }
 
 export interface Counts {

@@ -17,7 +17,7 @@ import { buildResults, totals, type TestResult } from './results.js';
 import { serviceByName, serviceOfTest } from './services.js';
 import { decodeSubunit } from './subunit.js';
 import { buildTempestConf } from './tempest-conf.js';
-import { initWorkspace, lastRunSubunit, listTests, runTests, tempestVersion, writeConf } from './tempest.js';
+import { initWorkspace, lastRunSubunit, listTests, runTests, tempestVersion, writeConf, type Filters, type Workspace } from './tempest.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,37 +47,35 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
+    if (options.listOnly) {
+      // Listing needs a tempest.conf but no cloud: the catalog only decides what gets skipped.
+      const prepared = await prepare(tmp, options, includes, excludes, 'http://127.0.0.1:1/identity/v3', 'unused', new Set(['identity']));
+      for (const test of prepared.selected) console.log(test);
+      for (const x of exclusionsWithCounts(excludes, prepared.candidates, prepared.selected)) {
+        log(`excluded ${x.count} by ${x.pattern} (${x.origin}): ${x.reason ?? 'no reason given'}`);
+      }
+      log(`${prepared.selected.length} tests selected, ${prepared.candidates.length - prepared.selected.length} excluded`);
+      return 0;
+    }
     cloud = options.authUrl
-      ? { authUrl: options.authUrl, adminPassword: options.adminPassword!, logPath: '', stop: async () => {} }
+      ? { authUrl: options.authUrl, adminPassword: options.adminPassword!, logPath: '', exitReason: () => null, stop: async () => {} }
       : await startOwnCloud(tmp, options);
     const uriV3 = identityV3Url(cloud.authUrl);
-    const admin: AdminCredentials = {
-      username: options.settings.admin.username,
-      password: cloud.adminPassword,
-      projectName: options.settings.admin.projectName,
-      domainName: options.settings.defaultDomain.name,
-    };
-    const types = catalogTypes(await fetchCatalog(uriV3, await issueAdminToken(uriV3, admin)), options.settings.region);
+    const token = await issueAdminToken(uriV3, adminCredentials(options, cloud.adminPassword));
+    const types = catalogTypes(await fetchCatalog(uriV3, token), options.settings.region);
     log(`catalog at ${uriV3}: ${[...types].sort().join(', ')}`);
     warnAboutMissingServices(selection, types);
 
-    const workspace = await initWorkspace(tmp);
-    writeConf(workspace, buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure }));
-    const includeList = join(workspace.dir, 'include.txt');
-    const excludeList = join(workspace.dir, 'exclude.txt');
-    writeList(includeList, includes);
-    writeList(excludeList, excludes);
-
-    const candidates = await listTests(workspace, { includeList, excludeList: null });
-    const selected = await listTests(workspace, { includeList, excludeList: excludes.length ? excludeList : null });
-    if (selected.length === 0) throw new Error(`the lists select no tests (${candidates.length} before exclusions)`);
+    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types);
     log(`running ${selected.length} tests (${candidates.length - selected.length} excluded) in ${workspace.dir}`);
 
     const run = await runTests(
       workspace,
-      { includeList, excludeList: excludes.length ? excludeList : null },
+      filters,
       { concurrency: options.concurrency, testTimeoutSeconds: testTimeout(options), echo: !options.quiet },
     );
+    const crashed = cloud.exitReason();
+    if (crashed) log(`warning: ${crashed}`);
     const results = buildResults(selected, decodeSubunit(await lastRunSubunit(workspace)));
     writeFileSync(join(workspace.dir, 'results.json'), JSON.stringify(results, null, 2));
     const sum = totals(results);
@@ -88,10 +86,10 @@ async function main(): Promise<number> {
     if (options.reportPath) {
       const reportPath = resolve(repoRoot, options.reportPath);
       writeReport(reportPath, selection, results, exclusionsWithCounts(excludes, candidates, selected), await tempestVersion());
-      log(`report: ${relative(repoRoot, reportPath)}`);
+      log(`report: ${reportPath.startsWith(repoRoot + '/') ? relative(repoRoot, reportPath) : reportPath}`);
     }
     keep ||= sum.failed > 0;
-    if (keep) log(`workspace kept: ${tmp} (tempest.conf, logs/tempest.log, results.json${cloud.logPath ? ', stratus.log' : ''})`);
+    if (keep) log(`workspace kept: ${tmp} (tempest/etc/tempest.conf, tempest/tempest.log, tempest/results.json${cloud.logPath ? ', stratus.log' : ''})`);
     console.log(`conformance: ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
     return sum.failed > 0 ? 1 : 0;
   } catch (error) {
@@ -107,6 +105,39 @@ async function main(): Promise<number> {
   }
 }
 
+function adminCredentials(options: RunOptions, password: string): AdminCredentials {
+  return {
+    username: options.settings.admin.username,
+    password,
+    projectName: options.settings.admin.projectName,
+    domainName: options.settings.defaultDomain.name,
+  };
+}
+
+/** Workspace with tempest.conf and the merged lists, plus what the lists select. */
+async function prepare(
+  tmp: string,
+  options: RunOptions,
+  includes: ListEntry[],
+  excludes: ListEntry[],
+  uriV3: string,
+  adminPassword: string,
+  types: ReadonlySet<string>,
+): Promise<{ workspace: Workspace; filters: Filters; candidates: string[]; selected: string[] }> {
+  const workspace = await initWorkspace(tmp);
+  const admin = adminCredentials(options, adminPassword);
+  writeConf(workspace, buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure }));
+  const includeList = join(workspace.dir, 'include.txt');
+  const excludeList = join(workspace.dir, 'exclude.txt');
+  writeList(includeList, includes);
+  writeList(excludeList, excludes);
+  const filters: Filters = { includeList, excludeList: excludes.length ? excludeList : null };
+  const candidates = await listTests(workspace, { includeList, excludeList: null });
+  const selected = await listTests(workspace, filters);
+  if (selected.length === 0) throw new Error(`the lists select no tests (${candidates.length} before exclusions)`);
+  return { workspace, filters, candidates, selected };
+}
+
 async function startOwnCloud(tmp: string, options: RunOptions): Promise<RunningCloud> {
   const dataDir = join(tmp, 'data');
   mkdirSync(dataDir);
@@ -117,6 +148,7 @@ async function startOwnCloud(tmp: string, options: RunOptions): Promise<RunningC
     logPath: join(tmp, 'stratus.log'),
     host: '127.0.0.1',
     startTimeoutMs: options.startTimeoutSeconds * 1000,
+    settings: options.settings,
   });
   log(`Stratus is up at ${cloud.authUrl} (log: ${cloud.logPath})`);
   return cloud;

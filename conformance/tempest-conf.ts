@@ -43,8 +43,8 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
     {
       name: 'DEFAULT',
       options: [
-        { key: 'log_dir', value: `${input.workspaceDir}/logs`, why: 'request/response log of every test, for debugging failures' },
-        { key: 'log_file', value: 'tempest.log' },
+        // Absolute, because Tempest resets the default to tempest.log in the working directory.
+        { key: 'log_file', value: `${input.workspaceDir}/tempest.log`, why: 'request/response log of every test, for debugging failures' },
       ],
     },
     {

@@ -13,7 +13,7 @@ import { ApiError } from '../../src/platform/http/errors.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'stratus-unit-'));
 
 describe('token keys', () => {
-  const payload = { userId: 'u', methods: ['password'], scope: { kind: 'project' as const, id: 'p' }, issuedAt: 1, expiresAt: 2, auditIds: ['a'], appCredId: null };
+  const payload = { userId: 'u', methods: ['password'], scope: { kind: 'project' as const, id: 'p' }, issuedAt: 1, expiresAt: 2, auditIds: ['a'], appCredId: null, credentialId: 'c' };
 
   it('opens what it sealed, and nothing tampered or foreign', () => {
     const keys = new KeyRepository(tmp());

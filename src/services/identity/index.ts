@@ -21,6 +21,7 @@ import { credentialRoutes } from './api/credentials.js';
 import { catalogRoutes } from './api/catalog.js';
 import { ec2Routes } from './api/ec2tokens.js';
 import { v2Routes } from './api/v2.js';
+import { policyRoutes } from './api/policies.js';
 
 /**
  * The identity service (Keystone v3). Its public interface for other services is
@@ -59,7 +60,7 @@ export function identityService(): IdentityService {
         if (reply.statusCode === 401) reply.header('www-authenticate', `Keystone uri="${req.protocol}://${req.headers.host}/identity"`);
       });
       for (const routes of [versionRoutes, authRoutes, projectRoutes, userRoutes, groupRoutes, roleRoutes, grantRoutes,
-        appCredentialRoutes, credentialRoutes, catalogRoutes, ec2Routes, v2Routes]) {
+        appCredentialRoutes, credentialRoutes, catalogRoutes, ec2Routes, v2Routes, policyRoutes]) {
         await routes(app, deps);
       }
     },

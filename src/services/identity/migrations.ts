@@ -161,8 +161,16 @@ export const identityMigrations: Record<string, Migration> = {
         .addColumn('audit_id', 'varchar(64)')
         .addColumn('audit_chain_id', 'varchar(64)')
         .addColumn('application_credential_id', 'varchar(64)')
+        .addColumn('credential_id', 'varchar(64)')
         .addColumn('issued_before', 'bigint', (c) => c.notNull())
         .addColumn('revoked_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // The deprecated policy API: opaque blobs stored for other services.
+      await s.createTable('policy')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(255)', (c) => c.notNull())
+        .addColumn('blob', 'text', (c) => c.notNull())
+        .addColumn('extra', 'text', (c) => c.notNull())
         .execute();
     },
   },

@@ -44,7 +44,6 @@ export function registerIdentityPolicies(): void {
     'identity:create_user': admin,
     'identity:update_user': admin,
     'identity:delete_user': admin,
-    'identity:change_password': sameUser,
 
     'identity:get_group': admin,
     'identity:list_groups': admin,
@@ -91,6 +90,12 @@ export function registerIdentityPolicies(): void {
     'identity:ec2_list_credentials': owner,
     'identity:ec2_create_credential': owner,
     'identity:ec2_delete_credential': owner,
+
+    'identity:get_policy': admin,
+    'identity:list_policies': admin,
+    'identity:create_policy': admin,
+    'identity:update_policy': admin,
+    'identity:delete_policy': admin,
 
     'identity:get_region': anyone,
     'identity:list_regions': anyone,

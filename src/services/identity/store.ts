@@ -26,9 +26,10 @@ export interface CredentialRow {
 export interface RegionRow { id: string; description: string; parent_region_id: string | null; extra: string }
 export interface ServiceRow { id: string; type: string; enabled: number; extra: string }
 export interface EndpointRow { id: string; service_id: string; interface: string; url: string; region_id: string | null; enabled: number; extra: string }
+export interface PolicyRow { id: string; type: string; blob: string; extra: string }
 export interface RevocationEventRow {
   id: string; user_id: string | null; project_id: string | null; domain_id: string | null; audit_id: string | null;
-  audit_chain_id: string | null; application_credential_id: string | null; issued_before: number; revoked_at: number;
+  audit_chain_id: string | null; application_credential_id: string | null; credential_id: string | null; issued_before: number; revoked_at: number;
 }
 
 export interface IdentityTables {
@@ -49,6 +50,7 @@ export interface IdentityTables {
   service: ServiceRow;
   endpoint: EndpointRow;
   revocation_event: RevocationEventRow;
+  policy: PolicyRow;
 }
 
 export type IdentityDb = Kysely<IdentityTables> | Transaction<IdentityTables>;

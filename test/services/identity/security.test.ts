@@ -43,9 +43,10 @@ describe('identity: security compliance, MFA, application and EC2 credentials', 
     expect((await change('second-pw', 'third-pw', t2)).status).toBe(204);
     const t3 = await c.login('changer', 'third-pw', 'demo');
     expect((await change('third-pw', 'first-pw', t3)).status).toBe(204); // first-pw has left the history
-    // Another user cannot change it.
+    // Without the current password nobody changes it, token or not.
     const demo = await c.login('demo', 'demo-secret');
-    expect((await change('first-pw', 'evil', demo)).status).toBe(403);
+    expect((await change('third-pw', 'evil', demo)).status).toBe(401);
+    expect((await c.api('POST', `/identity/v3/users/${id}/password`, { body: { user: { original_password: 'nope', password: 'evil' } } })).status).toBe(401);
   });
 
   it('enforces TOTP as a second factor with multi_factor_auth_rules', async () => {
@@ -134,5 +135,12 @@ describe('identity: security compliance, MFA, application and EC2 credentials', 
     const s3 = await c.api('POST', '/identity/v3/s3tokens', { body: { credentials: { access, token: Buffer.from(stringToSign).toString('base64'), signature: s3sig } } });
     expect(s3.status).toBe(200);
     expect(s3.body.token.user.name).toBe('demo');
+    // Deleting the credential revokes the tokens it minted, and only those.
+    const owner = await c.login('demo', 'demo-secret');
+    const ec2Token = ok.headers.get('x-subject-token')!;
+    const demoId = ok.body.token.user.id;
+    expect((await c.api('DELETE', `/identity/v3/users/${demoId}/credentials/OS-EC2/${access}`, { token: owner })).status).toBe(204);
+    expect((await c.api('GET', '/identity/v3/auth/tokens', { token: c.adminToken, headers: { 'x-subject-token': ec2Token } })).status).toBe(404);
+    expect((await c.api('GET', '/identity/v3/auth/projects', { token: owner })).status).toBe(200);
   });
 });

@@ -127,7 +127,7 @@ export async function appCredentialRoutes(app: FastifyInstance, { identity }: Id
       if (!own?.unrestricted) throw forbidden('A restricted application credential cannot delete other application credentials.');
     }
     await db.deleteFrom('application_credential').where('id', '=', row.id).execute();
-    await identity.revocations.revoke(db, { application_credential_id: row.id });
+    await identity.revoke({ application_credential_id: row.id });
     identity.changed();
     reply.status(204).send();
   });

@@ -39,7 +39,7 @@ export async function authRoutes(app: FastifyInstance, { identity }: IdentityDep
   });
   app.delete('/v3/auth/tokens', async (req, reply) => {
     const info = await subject(req, 'identity:revoke_token');
-    await identity.revocations.revoke(identity.db, { audit_id: info.payload.auditIds[0]! });
+    await identity.revoke({ audit_id: info.payload.auditIds[0]! });
     identity.changed();
     reply.status(204).send();
   });

@@ -137,8 +137,10 @@ export async function catalogRoutes(app: FastifyInstance, { identity }: Identity
     if (e.url !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/./i.test(e.url as string)) throw badRequest(`Invalid input for field 'url': '${e.url}' is not a URL`);
     if (e.service_id !== undefined) await getService(e.service_id as string).catch(() => { throw badRequest(`Could not find service: ${e.service_id}.`); });
     const region = (e.region_id ?? e.region) as string | null | undefined;
-    if (region) {
-      if (!(await db.selectFrom('region').select('id').where('id', '=', region).executeTakeFirst())) throw badRequest(`Could not find region: ${region}.`);
+    if (region && !(await db.selectFrom('region').select('id').where('id', '=', region).executeTakeFirst())) {
+      // Keystone creates a region named only through the legacy `region` attribute.
+      if (e.region_id !== undefined) throw badRequest(`Could not find region: ${region}.`);
+      await db.insertInto('region').values({ id: region, description: '', parent_region_id: null, extra: '{}' }).execute();
     }
     return region;
   };

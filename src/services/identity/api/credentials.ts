@@ -95,7 +95,7 @@ export async function credentialRoutes(app: FastifyInstance, { identity }: Ident
   app.delete('/v3/credentials/:id', async (req, reply) => {
     const row = await getCred(req, 'identity:delete_credential');
     await db.deleteFrom('credential').where('id', '=', row.id).execute();
-    if (row.type === 'ec2') await identity.revocations.revoke(db, { user_id: row.user_id });
+    if (row.type === 'ec2') await identity.revoke({ credential_id: row.id });
     identity.changed();
     reply.status(204).send();
   });
@@ -142,8 +142,7 @@ export async function credentialRoutes(app: FastifyInstance, { identity }: Ident
   app.delete('/v3/users/:userId/credentials/OS-EC2/:access', async (req, reply) => {
     const row = await getEc2(req, 'identity:ec2_delete_credential');
     await db.deleteFrom('credential').where('id', '=', row.id).execute();
-    // Tokens do not record which EC2 credential minted them, so the owner's tokens go.
-    await identity.revocations.revoke(db, { user_id: row.user_id });
+    await identity.revoke({ credential_id: row.id });
     identity.changed();
     reply.status(204).send();
   });

@@ -28,7 +28,7 @@ export async function ec2Routes(app: FastifyInstance, { identity }: IdentityDeps
   const issue = async (row: CredentialRow, reply: { header(k: string, v: string): unknown; status(n: number): unknown }) => {
     const user = await db.selectFrom('identity_user').selectAll().where('id', '=', row.user_id).executeTakeFirst();
     if (!user || !user.enabled) throw denied();
-    const { token, info } = await issueFor(identity, user, { kind: 'project', id: row.project_id! }, ['ec2credential']);
+    const { token, info } = await issueFor(identity, user, { kind: 'project', id: row.project_id! }, ['ec2credential'], row.id);
     reply.header('x-subject-token', token);
     reply.status(200);
     return tokenView(info, await identity.catalog());

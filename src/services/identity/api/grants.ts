@@ -33,7 +33,7 @@ async function revokeFor(identity: Identity, row: AssignmentRow): Promise<void> 
   const users = row.type.startsWith('User') ? [row.actor_id]
     : (await identity.db.selectFrom('group_membership').select('user_id').where('group_id', '=', row.actor_id).execute()).map((m) => m.user_id);
   for (const u of users) {
-    await identity.revocations.revoke(identity.db, row.type.endsWith('Project') && !row.inherited ? { user_id: u, project_id: row.target_id } : { user_id: u });
+    await identity.revoke(row.type.endsWith('Project') && !row.inherited ? { user_id: u, project_id: row.target_id } : { user_id: u });
   }
 }
 
@@ -135,6 +135,8 @@ async function listAssignments(db: IdentityDb, q: Record<string, string>): Promi
     const expand = (a: Expanded, seen: Set<string>): Expanded[] => edges.filter((e) => e.prior_role_id === a.role_id && !seen.has(e.implied_role_id))
       .flatMap((e) => { seen.add(e.implied_role_id); const x = { ...a, role_id: e.implied_role_id, prior_role: a.role_id }; return [x, ...expand(x, seen)]; });
     rows = rows.flatMap((a) => [a, ...expand(a, new Set([a.role_id]))]);
+    const domainRoles = new Set((await db.selectFrom('role').select('id').where('domain_id', '!=', ROOT).execute()).map((r) => r.id));
+    rows = rows.filter((a) => !domainRoles.has(a.role_id));
   }
   const has = (k: string) => q[k] !== undefined;
   let subtree: Set<string> | null = null;

@@ -113,7 +113,7 @@ export async function groupRoutes(app: FastifyInstance, { identity }: IdentityDe
     await member(id, userId);
     const r = await db.deleteFrom('group_membership').where('group_id', '=', id).where('user_id', '=', userId).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw notFound(`User ${userId} is not a member of group ${id}.`);
-    await identity.revocations.revoke(db, { user_id: userId });
+    await identity.revoke({ user_id: userId });
     identity.changed();
     reply.status(204).send();
   });

@@ -171,12 +171,13 @@ export async function projectRoutes(app: FastifyInstance, { identity }: Identity
     enforce('identity:update_project', req.ctx);
     const p = wrapped(req, 'project');
     check(p, { name: ['string', { min: 1, max: 64 }], description: 'nullable-string', enabled: 'boolean', tags: 'array', options: 'object' });
-    const row = await getProjectOr404(db, id, false);
-    if (p.domain_id !== undefined && p.domain_id !== row.domain_id) throw badRequest('Cannot update the domain_id of a project.');
+    const row = await db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`Could not find project: ${id}.`);
+    if (p.domain_id !== undefined && p.domain_id !== (row.is_domain ? null : row.domain_id)) throw badRequest('Cannot update the domain_id of a project.');
     if (p.parent_id !== undefined && p.parent_id !== row.parent_id) throw forbidden('Update of `parent_id` is not allowed.');
-    if (p.is_domain !== undefined && p.is_domain !== false) throw badRequest('Update of `is_domain` is not allowed.');
+    if (p.is_domain !== undefined && p.is_domain !== !!row.is_domain) throw badRequest('Update of `is_domain` is not allowed.');
     await updateProjectRow(identity, row, p);
-    const fresh = await getProjectOr404(db, id, false);
+    const fresh = await getProjectOr404(db, id, !!row.is_domain);
     return { project: projectView(v3Base(req), fresh, (await tagsOf(db, [id])).get(id) ?? []) };
   });
 
@@ -227,8 +228,7 @@ export async function projectRoutes(app: FastifyInstance, { identity }: Identity
     const current = (await tagsOf(db, [id])).get(id) ?? [];
     const tags = checkTags([...current, tag]);
     await replaceTags(db, id, tags);
-    reply.status(201).header('location', `${v3Base(req)}/projects/${id}/tags/${encodeURIComponent(tag)}`);
-    return { tags };
+    reply.status(201).header('location', `${v3Base(req)}/projects/${id}/tags/${encodeURIComponent(tag)}`).send();
   });
   app.delete('/v3/projects/:id/tags', async (req, reply) => {
     const { id } = req.params as { id: string };
@@ -273,7 +273,7 @@ async function updateProjectRow(identity: IdentityDeps['identity'], row: Project
     }
   }));
   if (p.enabled === false && row.enabled) {
-    await identity.revocations.revoke(db, row.is_domain ? { domain_id: row.id } : { project_id: row.id });
+    await identity.revoke(row.is_domain ? { domain_id: row.id } : { project_id: row.id });
   }
   identity.changed();
 }

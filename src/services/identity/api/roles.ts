@@ -91,6 +91,7 @@ export async function roleRoutes(app: FastifyInstance, { identity }: IdentityDep
     enforce('identity:create_implied_role', req.ctx);
     const [prior, implied] = await pair(req);
     if (prior.id === implied.id) throw badRequest('A role cannot imply itself.');
+    if (implied.domain_id !== ROOT && prior.domain_id === ROOT) throw forbidden('A global role cannot imply a domain-specific role.');
     if (JSON.parse(implied.options).immutable === undefined && implied.name === 'admin') throw forbidden('The admin role cannot be implied.');
     if (await reaches(db, implied.id, prior.id)) throw badRequest(`Adding this inference would create a cycle: ${implied.id} already implies ${prior.id}.`);
     const exists = await db.selectFrom('implied_role').select('prior_role_id').where('prior_role_id', '=', prior.id).where('implied_role_id', '=', implied.id).executeTakeFirst();

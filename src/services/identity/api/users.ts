@@ -7,7 +7,7 @@ import type { UserRow } from '../store.js';
 import { getUserOr404 } from '../logic/lookup.js';
 import { deleteUserCascade } from '../logic/cascade.js';
 import { verifySecret } from '../logic/passwords.js';
-import { checkMinimumAge, currentPassword, setPassword } from '../logic/security.js';
+import { checkMinimumAge, currentPassword, lockedUntil, recordFailure, setPassword } from '../logic/security.js';
 import { assignedProjectIds } from '../logic/scopes.js';
 import { groupView, listBody, projectView, userView } from '../views.js';
 import { check, extras, query, queryBool, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
@@ -68,7 +68,9 @@ export async function userRoutes(app: FastifyInstance, { identity }: IdentityDep
     if (q.domain_id) sel = sel.where('domain_id', '=', q.domain_id);
     if (q.enabled !== undefined) sel = sel.where('enabled', '=', queryBool(q.enabled) ? 1 : 0);
     const rows = await sel.orderBy('name').execute();
-    const pw = rows.length ? await db.selectFrom('password').select(['user_id', 'expires_at', 'created_at']).where('user_id', 'in', rows.map((r) => r.id)).orderBy('created_at').execute() : [];
+    // One pass over the password table (a few rows per user) instead of an IN list that
+    // would outgrow SQLite's bound-parameter limit on a large cloud.
+    const pw = rows.length ? await db.selectFrom('password').select(['user_id', 'expires_at', 'created_at']).orderBy('created_at').execute() : [];
     const expiry = new Map(pw.map((p) => [p.user_id, p.expires_at]));
     return listBody('users', rows.map((u) => userView(v3Base(req), u, expiry.get(u.id) ?? null)), selfUrl(req));
   });
@@ -104,7 +106,7 @@ export async function userRoutes(app: FastifyInstance, { identity }: IdentityDep
       if (typeof u.password === 'string') await setPassword(trx, { ...row, ...set }, u.password, sc, cost, false);
     }));
     const mfaTurnedOn = (u.options as Record<string, unknown> | undefined)?.multi_factor_auth_enabled === true && !JSON.parse(row.options).multi_factor_auth_enabled;
-    if (u.enabled === false || typeof u.password === 'string' || mfaTurnedOn) await identity.revocations.revoke(db, { user_id: id });
+    if (u.enabled === false || typeof u.password === 'string' || mfaTurnedOn) await identity.revoke({ user_id: id });
     identity.changed();
     return { user: await view(req, await getUserOr404(db, id)) };
   });
@@ -117,20 +119,24 @@ export async function userRoutes(app: FastifyInstance, { identity }: IdentityDep
     reply.status(204).send();
   });
 
-  app.post('/v3/users/:id/password', async (req, reply) => {
+  // As in Keystone, no token is needed: the original password is the proof, and a user
+  // whose password has expired cannot get a token anyway.
+  app.post('/v3/users/:id/password', { config: { public: true } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const u = wrapped(req, 'user');
     check(u, { password: ['string', { required: true }], original_password: ['string', { required: true }] });
-    enforce('identity:change_password', req.ctx, { user_id: id });
     const row = await getUserOr404(db, id);
     if (JSON.parse(row.options).lock_password) throw new ApiError(403, `You are not allowed to change the password of user ${id}.`);
+    // The endpoint takes no token, so it gets the login's brute-force protection.
+    if (lockedUntil(row, sc)) throw new ApiError(401, `The account is locked for user: ${id}.`);
     const current = await currentPassword(db, id);
     if (!current || !(await verifySecret(u.original_password as string, current.hash))) {
+      await recordFailure(db, row, sc);
       throw new ApiError(401, 'The request you have made requires authentication.');
     }
     checkMinimumAge(current, row, sc);
     await db.transaction().execute((trx) => setPassword(trx, row, u.password as string, sc, cost, true));
-    await identity.revocations.revoke(db, { user_id: id });
+    await identity.revoke({ user_id: id });
     identity.changed();
     reply.status(204).send();
   });

@@ -51,7 +51,7 @@ export async function authenticate(id: Identity, auth: AuthRequest | undefined, 
   const user = results[0]!.user;
   if (results.some((r) => r.user.id !== user.id)) throw fail('User IDs do not match');
   const prior = results.find((r) => r.fromToken)?.fromToken;
-  if (prior) used = [...new Set([...prior.payload.methods, ...used.filter((m) => m !== 'token')])];
+  if (prior) used = [...new Set([...prior.payload.methods, ...used])];
   if (receiptHeader) {
     const receipt = openReceipt(id.keys, receiptHeader);
     if (!receipt || receipt.expiresAt <= now() || receipt.userId !== user.id) throw fail('Invalid or expired authentication receipt.');
@@ -64,7 +64,7 @@ export async function authenticate(id: Identity, auth: AuthRequest | undefined, 
   const expiresAt = prior ? prior.payload.expiresAt
     : Math.min(issuedAt + id.config.identity.tokenExpirationSeconds * 1000, appCred?.expires_at_us != null ? Math.floor(appCred.expires_at_us / 1000) : Infinity);
   const auditIds = prior ? [randomToken(16), prior.payload.auditIds[prior.payload.auditIds.length - 1]!] : [randomToken(16)];
-  const payload: TokenPayload = { userId: user.id, methods: used, scope, issuedAt, expiresAt, auditIds, appCredId: appCred?.id ?? prior?.payload.appCredId ?? null };
+  const payload: TokenPayload = { userId: user.id, methods: used, scope, issuedAt, expiresAt, auditIds, appCredId: appCred?.id ?? prior?.payload.appCredId ?? null, credentialId: prior?.payload.credentialId ?? null };
   const token = id.seal(payload);
   const info = await id.validate(token);
   if (!info) {
@@ -197,9 +197,9 @@ async function resolveScope(id: Identity, raw: unknown, user: UserRow, appCred: 
 
 
 /** A fresh token for a user already proven by other means (EC2 signature, v2.0 password). */
-export async function issueFor(id: Identity, user: UserRow, scope: Scope, methods: string[]): Promise<{ token: string; info: TokenInfo }> {
+export async function issueFor(id: Identity, user: UserRow, scope: Scope, methods: string[], credentialId: string | null = null): Promise<{ token: string; info: TokenInfo }> {
   const issuedAt = now();
-  const token = id.seal({ userId: user.id, methods, scope, issuedAt, expiresAt: issuedAt + id.config.identity.tokenExpirationSeconds * 1000, auditIds: [randomToken(16)], appCredId: null });
+  const token = id.seal({ userId: user.id, methods, scope, issuedAt, expiresAt: issuedAt + id.config.identity.tokenExpirationSeconds * 1000, auditIds: [randomToken(16)], appCredId: null, credentialId });
   const info = await id.validate(token);
   if (!info) throw fail(scope.kind === 'project' ? `User ${user.id} has no access to project ${scope.id}` : AUTH_FAILED);
   return { token, info };

@@ -19,7 +19,7 @@ export async function deleteProjectCascade(identity: Identity, projectId: string
     // Children first: the tree has no foreign key, but keep it tidy for readers of the table.
     for (const id of [...ids].reverse()) await trx.deleteFrom('project').where('id', '=', id).execute();
   });
-  for (const id of ids) await identity.revocations.revoke(db, { project_id: id });
+  for (const id of ids) await identity.revoke({ project_id: id });
   identity.changed();
 }
 
@@ -33,7 +33,7 @@ export async function deleteUserCascade(identity: Identity, userId: string): Pro
       .where('id', 'not in', trx.selectFrom('app_cred_access_rule').select('access_rule_id')).execute();
     await trx.deleteFrom('identity_user').where('id', '=', userId).execute();
   });
-  await identity.revocations.revoke(db, { user_id: userId });
+  await identity.revoke({ user_id: userId });
   identity.changed();
 }
 
@@ -44,7 +44,7 @@ export async function deleteGroupCascade(identity: Identity, groupId: string): P
     await trx.deleteFrom('assignment').where('actor_id', '=', groupId).execute();
     await trx.deleteFrom('identity_group').where('id', '=', groupId).execute();
   });
-  for (const m of members) await identity.revocations.revoke(db, { user_id: m.user_id });
+  for (const m of members) await identity.revoke({ user_id: m.user_id });
   identity.changed();
 }
 
@@ -59,6 +59,6 @@ export async function deleteDomainCascade(identity: Identity, domainId: string):
     await trx.deleteFrom('role').where('domain_id', '=', domainId).execute();
     await trx.deleteFrom('project').where('id', '=', domainId).execute();
   });
-  await identity.revocations.revoke(db, { domain_id: domainId });
+  await identity.revoke({ domain_id: domainId });
   identity.changed();
 }

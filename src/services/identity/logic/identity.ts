@@ -5,7 +5,7 @@ import { now } from '../../../platform/clock.js';
 import type { AppCredRow, IdentityDb, ProjectRow, RoleRow, UserRow } from '../store.js';
 import { json } from '../store.js';
 import type { KeyRepository } from './keys.js';
-import { RevocationList } from './revocation.js';
+import { RevocationList, type RevocationFilter } from './revocation.js';
 import { effectiveRoles } from './roles.js';
 import { openToken, sealToken, type TokenPayload } from './token-format.js';
 import { buildCatalog, type CatalogEntry } from './catalog.js';
@@ -26,15 +26,21 @@ export interface TokenInfo {
   passwordExpiresAt: number | null;
 }
 
+/** What a token means apart from its own times and audit ids: shared by every token of one user on one scope. */
+type Subject = Omit<TokenInfo, 'token' | 'payload'>;
+
 /**
  * The identity core: issues and validates tokens. Validation is the hot path of every
- * request to every service, so opened tokens are cached until any identity write
- * (`changed()`) or their expiry, whichever comes first.
+ * request to every service, so two caches sit in front of the database, both emptied by
+ * any identity write (`changed()`): opened tokens, and what a (user, scope, application
+ * credential) means — so a fresh token of a known user costs a decryption, not a dozen
+ * queries. One process owns the database (see docs/architecture.md for scale-out).
  */
 export class Identity {
   readonly revocations: RevocationList;
   private generation = 0;
-  private cache = new Map<string, { gen: number; info: TokenInfo; ctx: RequestContext }>();
+  private cache = new Map<string, { info: TokenInfo; ctx: RequestContext }>();
+  private subjects = new Map<string, Subject | null>();
   private catalogCache: { gen: number; catalog: CatalogEntry[] } | null = null;
 
   constructor(readonly db: IdentityDb, readonly keys: KeyRepository, readonly credentialKeys: KeyRepository, readonly config: Config) {
@@ -45,27 +51,41 @@ export class Identity {
   changed(): void {
     this.generation++;
     this.cache.clear();
+    this.subjects.clear();
+  }
+
+  /** Writes a revocation event; cached tokens are forgotten so the event applies at once. */
+  async revoke(filter: RevocationFilter): Promise<void> {
+    await this.revocations.revoke(this.db, filter);
+    this.changed();
   }
 
   seal(p: TokenPayload): string { return sealToken(this.keys, p); }
 
   /** Opens and checks a token; null for anything not valid now (the caller picks 401 or 404). */
   async validate(token: string, opts: { allowExpired?: boolean } = {}): Promise<TokenInfo | null> {
-    const hit = this.cache.get(token);
-    if (hit && hit.gen === this.generation && hit.info.payload.expiresAt > now()) return hit.info;
-    const info = await this.load(token, opts);
-    return info;
+    return (await this.opened(token, opts))?.info ?? null;
   }
 
   async context(token: string): Promise<RequestContext> {
+    const hit = await this.opened(token, {});
+    if (!hit) throw new ApiError(401, 'The request you have made requires authentication.');
+    return hit.ctx;
+  }
+
+  private async opened(token: string, opts: { allowExpired?: boolean }): Promise<{ info: TokenInfo; ctx: RequestContext } | null> {
     const hit = this.cache.get(token);
-    if (hit && hit.gen === this.generation && hit.info.payload.expiresAt > now()) return hit.ctx;
-    const info = await this.load(token, {});
-    if (!info) throw new ApiError(401, 'The request you have made requires authentication.');
-    const ctx = toContext(info);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(token, { gen: this.generation, info, ctx });
-    return ctx;
+    if (hit && hit.info.payload.expiresAt > now()) return hit;
+    const gen = this.generation;
+    const info = await this.load(token, opts);
+    if (!info) return null;
+    const entry = { info, ctx: toContext(info) };
+    // Only cache what was computed against the current state, and only live tokens.
+    if (gen === this.generation && info.payload.expiresAt > now()) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(token, entry);
+    }
+    return entry;
   }
 
   async catalog(): Promise<CatalogEntry[]> {
@@ -78,6 +98,23 @@ export class Identity {
     if (!p) return null;
     const window = opts.allowExpired ? this.config.identity.allowExpiredWindowSeconds * 1000 : 0;
     if (p.expiresAt + window <= now()) return null;
+    const key = `${p.userId}|${p.scope.kind}|${'id' in p.scope ? p.scope.id : ''}|${p.appCredId ?? ''}`;
+    const gen = this.generation;
+    let subject = this.subjects.get(key);
+    if (subject === undefined) {
+      subject = await this.loadSubject(p);
+      if (gen === this.generation) {
+        if (this.subjects.size >= 10_000) this.subjects.clear();
+        this.subjects.set(key, subject);
+      }
+    }
+    if (!subject) return null;
+    if (this.revocations.isRevoked(p, subject.project?.domain_id ?? null)) return null;
+    return { token, payload: p, ...subject };
+  }
+
+  /** The database half of validation; null when the user, scope or roles no longer allow it. */
+  private async loadSubject(p: TokenPayload): Promise<Subject | null> {
     const db = this.db;
     const user = await db.selectFrom('identity_user').selectAll().where('id', '=', p.userId).executeTakeFirst();
     if (!user || !user.enabled) return null;
@@ -95,13 +132,12 @@ export class Identity {
       domain = (await db.selectFrom('project').selectAll().where('id', '=', p.scope.id).where('is_domain', '=', 1).executeTakeFirst()) ?? null;
       if (!domain || !domain.enabled) return null;
     }
-    if (this.revocations.isRevoked(p, project?.domain_id ?? null)) return null;
     let roles = p.scope.kind === 'unscoped' ? [] : await effectiveRoles(db, user.id, p.scope);
     let appCred: AppCredRow | null = null;
     let accessRules: TokenInfo['accessRules'] = null;
     if (p.appCredId) {
       appCred = (await db.selectFrom('application_credential').selectAll().where('id', '=', p.appCredId).executeTakeFirst()) ?? null;
-      if (!appCred || (appCred.expires_at_us !== null && appCred.expires_at_us <= now() * 1000)) return null;
+      if (!appCred) return null;
       const allowedIds = new Set(json<string[]>(appCred.roles, []));
       roles = roles.filter((r) => allowedIds.has(r.id));
       const rules = await db.selectFrom('app_cred_access_rule').innerJoin('access_rule', 'access_rule.id', 'app_cred_access_rule.access_rule_id')
@@ -110,7 +146,7 @@ export class Identity {
     }
     if (p.scope.kind !== 'unscoped' && roles.length === 0) return null;
     const pw = await currentPassword(db, user.id);
-    return { token, payload: p, user, userDomain, project, projectDomain, domain, roles, appCred, accessRules, passwordExpiresAt: pw?.expires_at ?? null };
+    return { user, userDomain, project, projectDomain, domain, roles, appCred, accessRules, passwordExpiresAt: pw?.expires_at ?? null };
   }
 }
 

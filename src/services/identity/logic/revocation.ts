@@ -9,7 +9,7 @@ import type { TokenPayload } from './token-format.js';
  * they are kept in memory and written through to the database, which reloads them on start.
  */
 export type RevocationFilter = Partial<Pick<RevocationEventRow,
-  'user_id' | 'project_id' | 'domain_id' | 'audit_id' | 'audit_chain_id' | 'application_credential_id'>>;
+  'user_id' | 'project_id' | 'domain_id' | 'audit_id' | 'audit_chain_id' | 'application_credential_id' | 'credential_id'>>;
 
 export class RevocationList {
   private events: RevocationEventRow[] = [];
@@ -27,7 +27,7 @@ export class RevocationList {
     const t = now();
     const row: RevocationEventRow = {
       id: hexId(), user_id: null, project_id: null, domain_id: null, audit_id: null, audit_chain_id: null,
-      application_credential_id: null, ...filter, issued_before: t, revoked_at: t,
+      application_credential_id: null, credential_id: null, ...filter, issued_before: t, revoked_at: t,
     };
     await db.insertInto('revocation_event').values(row).execute();
     this.events.push(row);
@@ -45,6 +45,7 @@ export class RevocationList {
       && (e.domain_id === null || e.domain_id === domainId)
       && (e.audit_id === null || e.audit_id === p.auditIds[0])
       && (e.audit_chain_id === null || e.audit_chain_id === chain)
-      && (e.application_credential_id === null || e.application_credential_id === p.appCredId));
+      && (e.application_credential_id === null || e.application_credential_id === p.appCredId)
+      && (e.credential_id === null || e.credential_id === p.credentialId));
   }
 }

@@ -1,5 +1,6 @@
 import type { IdentityDb, RoleRow } from '../store.js';
 import type { Scope } from './token-format.js';
+import { ROOT } from '../migrations.js';
 
 /**
  * Effective roles of a user on a scope, as Keystone computes them: direct assignments,
@@ -73,5 +74,6 @@ export async function expandImplied(db: IdentityDb, roleIds: Iterable<string>): 
 export async function effectiveRoles(db: IdentityDb, userId: string, scope: Scope): Promise<RoleRow[]> {
   const ids = await expandImplied(db, await grantedRoleIds(db, userId, scope));
   if (ids.size === 0) return [];
-  return db.selectFrom('role').selectAll().where('id', 'in', [...ids]).orderBy('name').execute();
+  // Domain-specific roles only carry the global roles they imply, as in Keystone.
+  return db.selectFrom('role').selectAll().where('id', 'in', [...ids]).where('domain_id', '=', ROOT).orderBy('name').execute();
 }

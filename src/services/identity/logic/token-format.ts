@@ -19,6 +19,8 @@ export interface TokenPayload {
   expiresAt: number;  // ms
   auditIds: string[]; // [own, chain parent...]
   appCredId: string | null;
+  /** The EC2 credential a token was minted from, so deleting it revokes exactly those tokens. */
+  credentialId?: string | null;
 }
 
 export interface ReceiptPayload { userId: string; methods: string[]; issuedAt: number; expiresAt: number }
@@ -28,17 +30,17 @@ const RECEIPT = 2;
 
 export function sealToken(keys: KeyRepository, p: TokenPayload): string {
   const scope = p.scope.kind === 'project' || p.scope.kind === 'domain' ? [p.scope.kind[0], p.scope.id] : [p.scope.kind[0]];
-  const body = [TOKEN, p.userId, p.methods, scope, p.issuedAt, p.expiresAt, p.auditIds, p.appCredId];
+  const body = [TOKEN, p.userId, p.methods, scope, p.issuedAt, p.expiresAt, p.auditIds, p.appCredId, p.credentialId ?? null];
   return keys.encrypt(Buffer.from(JSON.stringify(body))).toString('base64url');
 }
 
 export function openToken(keys: KeyRepository, token: string): TokenPayload | null {
   const a = open(keys, token, TOKEN);
   if (!a) return null;
-  const [, userId, methods, scope, issuedAt, expiresAt, auditIds, appCredId] = a as [number, string, string[], string[], number, number, string[], string | null];
+  const [, userId, methods, scope, issuedAt, expiresAt, auditIds, appCredId, credentialId] = a as [number, string, string[], string[], number, number, string[], string | null, string | null];
   const kind = ({ p: 'project', d: 'domain', s: 'system', u: 'unscoped' } as const)[scope[0] as 'p' | 'd' | 's' | 'u'];
   const s: Scope = kind === 'project' || kind === 'domain' ? { kind, id: scope[1]! } : { kind };
-  return { userId, methods, scope: s, issuedAt, expiresAt, auditIds, appCredId };
+  return { userId, methods, scope: s, issuedAt, expiresAt, auditIds, appCredId, credentialId: credentialId ?? null };
 }
 
 export function sealReceipt(keys: KeyRepository, p: ReceiptPayload): string {
