@@ -4,7 +4,7 @@ import { badRequest, conflict, notFound } from '../../../platform/http/errors.js
 import { hexId } from '../../../platform/ids.js';
 import type { EndpointRow, RegionRow, ServiceRow } from '../store.js';
 import { endpointView, listBody, regionView, serviceView } from '../views.js';
-import { check, extras, query, queryBool, selfUrl, v3Base, wrapped, type IdentityDeps } from './common.js';
+import { check, extras, mergeExtras, query, queryBool, selfUrl, v3Base, wrapped, type IdentityDeps } from './common.js';
 
 /** Regions, services and endpoints: the catalog every token carries. */
 const INTERFACES = ['public', 'internal', 'admin'];
@@ -57,8 +57,8 @@ export async function catalogRoutes(app: FastifyInstance, { identity }: Identity
       if (r.parent_region_id !== null) await getRegion(r.parent_region_id as string);
       set.parent_region_id = r.parent_region_id as string | null;
     }
-    const extra = JSON.parse(extras(r, ['id', 'description', 'parent_region_id']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, r, ['id', 'description', 'parent_region_id']);
+    if (extra) set.extra = extra;
     if (Object.keys(set).length) await db.updateTable('region').set(set).where('id', '=', id).execute();
     identity.changed();
     return { region: regionView(v3Base(req), await getRegion(id)) };
@@ -110,8 +110,8 @@ export async function catalogRoutes(app: FastifyInstance, { identity }: Identity
     const set: Partial<ServiceRow> = {};
     if (s.type !== undefined) set.type = s.type as string;
     if (s.enabled !== undefined) set.enabled = s.enabled ? 1 : 0;
-    const extra = JSON.parse(extras(s, ['type', 'enabled']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, s, ['type', 'enabled']);
+    if (extra) set.extra = extra;
     if (Object.keys(set).length) await db.updateTable('service').set(set).where('id', '=', id).execute();
     identity.changed();
     return { service: serviceView(v3Base(req), await getService(id)) };
@@ -183,8 +183,8 @@ export async function catalogRoutes(app: FastifyInstance, { identity }: Identity
     if (e.url !== undefined) set.url = e.url as string;
     if (e.region_id !== undefined || e.region !== undefined) set.region_id = region ?? null;
     if (e.enabled !== undefined) set.enabled = e.enabled ? 1 : 0;
-    const extra = JSON.parse(extras(e, ['service_id', 'interface', 'url', 'region_id', 'region', 'enabled']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, e, ['service_id', 'interface', 'url', 'region_id', 'region', 'enabled']);
+    if (extra) set.extra = extra;
     if (Object.keys(set).length) await db.updateTable('endpoint').set(set).where('id', '=', id).execute();
     identity.changed();
     return { endpoint: endpointView(v3Base(req), await getEndpoint(id)) };

@@ -71,3 +71,9 @@ export function queryBool(v: string | undefined): boolean | undefined {
   if (v === undefined) return undefined;
   return !['false', '0', 'no', 'off'].includes(v.toLowerCase());
 }
+
+/** PATCH of the extras: the stored JSON with the body's unknown fields laid over, or null if none. */
+export function mergeExtras(stored: string, obj: Record<string, unknown>, known: string[]): string | null {
+  const extra = JSON.parse(extras(obj, [...known, 'id'])) as Record<string, unknown>;
+  return Object.keys(extra).length ? JSON.stringify({ ...JSON.parse(stored), ...extra }) : null;
+}

@@ -4,11 +4,11 @@ import { badRequest, notFound } from '../../../platform/http/errors.js';
 import { now } from '../../../platform/clock.js';
 import { hexId } from '../../../platform/ids.js';
 import type { GroupRow, IdentityDb } from '../store.js';
-import { getUserOr404 } from '../logic/lookup.js';
+import { getProjectOr404, getUserOr404 } from '../logic/lookup.js';
 import { deleteGroupCascade } from '../logic/cascade.js';
 import { currentPassword } from '../logic/security.js';
 import { groupView, listBody, userView } from '../views.js';
-import { check, extras, query, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
+import { check, extras, mergeExtras, query, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
 
 /** Groups and membership. Membership changes what roles a user holds, so tokens follow. */
 async function getGroupOr404(db: IdentityDb, id: string): Promise<GroupRow> {
@@ -25,8 +25,7 @@ export async function groupRoutes(app: FastifyInstance, { identity }: IdentityDe
     const g = wrapped(req, 'group');
     check(g, { name: ['string', { required: true, min: 1, max: 64 }], domain_id: 'string', description: 'nullable-string' });
     const domainId = (g.domain_id as string | undefined) ?? req.ctx.domainId ?? req.ctx.projectDomainId ?? 'default';
-    const domain = await db.selectFrom('project').select('id').where('id', '=', domainId).where('is_domain', '=', 1).executeTakeFirst();
-    if (!domain) throw notFound(`Could not find domain: ${domainId}.`);
+    await getProjectOr404(db, domainId, true);
     const row: GroupRow = { id: hexId(), name: g.name as string, domain_id: domainId, description: (g.description as string) ?? '', extra: extras(g, ['name', 'domain_id', 'description']), created_at: now() };
     await storing('group', g.name, () => db.insertInto('identity_group').values(row).execute());
     reply.status(201);
@@ -57,8 +56,8 @@ export async function groupRoutes(app: FastifyInstance, { identity }: IdentityDe
     const set: Partial<GroupRow> = {};
     if (g.name !== undefined) set.name = g.name as string;
     if (g.description !== undefined) set.description = (g.description as string | null) ?? '';
-    const extra = JSON.parse(extras(g, ['name', 'domain_id', 'description']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, g, ['name', 'domain_id', 'description']);
+    if (extra) set.extra = extra;
     if (Object.keys(set).length) await storing('group', g.name, () => db.updateTable('identity_group').set(set).where('id', '=', id).execute());
     return { group: groupView(v3Base(req), await getGroupOr404(db, id)) };
   });

@@ -5,7 +5,7 @@ import { hexId } from '../../../platform/ids.js';
 import type { PolicyRow } from '../store.js';
 import { json } from '../store.js';
 import { listBody } from '../views.js';
-import { check, extras, query, selfUrl, v3Base, wrapped, type IdentityDeps } from './common.js';
+import { check, extras, mergeExtras, query, selfUrl, v3Base, wrapped, type IdentityDeps } from './common.js';
 
 /**
  * /v3/policies: Keystone's deprecated store of opaque policy blobs. Stratus does not read
@@ -48,8 +48,8 @@ export async function policyRoutes(app: FastifyInstance, { identity }: IdentityD
     const set: Partial<PolicyRow> = {};
     if (p.type !== undefined) set.type = p.type as string;
     if (p.blob !== undefined) set.blob = p.blob as string;
-    const extra = JSON.parse(extras(p, ['type', 'blob', 'id']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, p, ['type', 'blob', 'id']);
+    if (extra) set.extra = extra;
     if (Object.keys(set).length) await db.updateTable('policy').set(set).where('id', '=', id).execute();
     return { policy: view(v3Base(req), await get(id)) };
   });

@@ -8,7 +8,7 @@ import { ROOT } from '../migrations.js';
 import { getProjectOr404 } from '../logic/lookup.js';
 import { deleteProjectCascade, deleteDomainCascade } from '../logic/cascade.js';
 import { domainView, listBody, projectView } from '../views.js';
-import { check, extras, query, queryBool, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
+import { check, extras, mergeExtras, query, queryBool, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
 
 /** Domains and projects (Keystone stores both in one table; domains are is_domain projects). */
 const KNOWN = ['name', 'domain_id', 'parent_id', 'is_domain', 'enabled', 'description', 'tags', 'options'];
@@ -262,8 +262,8 @@ async function updateProjectRow(identity: IdentityDeps['identity'], row: Project
   if (p.description !== undefined) set.description = (p.description as string | null) ?? '';
   if (p.enabled !== undefined) set.enabled = p.enabled ? 1 : 0;
   if (p.options !== undefined) set.options = JSON.stringify({ ...JSON.parse(row.options), ...(p.options as object) });
-  const extra = JSON.parse(extras(p, [...KNOWN, 'id']));
-  if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+  const extra = mergeExtras(row.extra, p, [...KNOWN, 'id']);
+  if (extra) set.extra = extra;
   await storing(row.is_domain ? 'domain' : 'project', p.name, () => db.transaction().execute(async (trx) => {
     if (Object.keys(set).length) await trx.updateTable('project').set(set).where('id', '=', row.id).execute();
     if (p.tags !== undefined) {

@@ -4,6 +4,7 @@ import { badRequest, forbidden, notFound } from '../../../platform/http/errors.j
 import { hexId } from '../../../platform/ids.js';
 import type { IdentityDb, RoleRow } from '../store.js';
 import { ROOT } from '../migrations.js';
+import { getProjectOr404 } from '../logic/lookup.js';
 import { listBody, roleRef, roleView } from '../views.js';
 import { check, extras, query, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
 
@@ -21,10 +22,7 @@ export async function roleRoutes(app: FastifyInstance, { identity }: IdentityDep
     enforce('identity:create_role', req.ctx);
     const r = wrapped(req, 'role');
     check(r, { name: ['string', { required: true, min: 1, max: 255 }], domain_id: 'nullable-string', description: 'nullable-string', options: 'object' });
-    if (r.domain_id) {
-      const d = await db.selectFrom('project').select('id').where('id', '=', r.domain_id as string).where('is_domain', '=', 1).executeTakeFirst();
-      if (!d) throw notFound(`Could not find domain: ${r.domain_id}.`);
-    }
+    if (r.domain_id) await getProjectOr404(db, r.domain_id as string, true);
     const row: RoleRow = {
       id: hexId(), name: r.name as string, domain_id: (r.domain_id as string | null) ?? ROOT, description: (r.description as string | null) ?? null,
       extra: extras(r, ['name', 'domain_id', 'description', 'options']), options: JSON.stringify(r.options ?? {}),

@@ -4,13 +4,13 @@ import { ApiError, badRequest, notFound } from '../../../platform/http/errors.js
 import { now } from '../../../platform/clock.js';
 import { hexId } from '../../../platform/ids.js';
 import type { UserRow } from '../store.js';
-import { getUserOr404 } from '../logic/lookup.js';
+import { getProjectOr404, getUserOr404 } from '../logic/lookup.js';
 import { deleteUserCascade } from '../logic/cascade.js';
 import { verifySecret } from '../logic/passwords.js';
 import { checkMinimumAge, currentPassword, lockedUntil, recordFailure, setPassword } from '../logic/security.js';
 import { assignedProjectIds } from '../logic/scopes.js';
 import { groupView, listBody, projectView, userView } from '../views.js';
-import { check, extras, query, queryBool, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
+import { check, extras, mergeExtras, query, queryBool, selfUrl, storing, v3Base, wrapped, type IdentityDeps } from './common.js';
 
 /** Users, their self-service password change, and the projects and groups they belong to. */
 const KNOWN = ['name', 'domain_id', 'enabled', 'default_project_id', 'password', 'options'];
@@ -44,8 +44,7 @@ export async function userRoutes(app: FastifyInstance, { identity }: IdentityDep
     check(u, { name: ['string', { required: true, min: 1, max: 255 }], domain_id: 'string', enabled: 'boolean', default_project_id: 'nullable-string', password: 'nullable-string', description: 'nullable-string', email: 'nullable-string' });
     const options = checkOptions(u.options);
     const domainId = (u.domain_id as string | undefined) ?? req.ctx.domainId ?? req.ctx.projectDomainId ?? 'default';
-    const domain = await db.selectFrom('project').select('id').where('id', '=', domainId).where('is_domain', '=', 1).executeTakeFirst();
-    if (!domain) throw notFound(`Could not find domain: ${domainId}.`);
+    await getProjectOr404(db, domainId, true);
     const row: UserRow = {
       id: hexId(), name: u.name as string, domain_id: domainId, enabled: u.enabled === false ? 0 : 1,
       default_project_id: (u.default_project_id as string | null) ?? null, extra: extras(u, KNOWN), options: JSON.stringify(options),
@@ -97,8 +96,8 @@ export async function userRoutes(app: FastifyInstance, { identity }: IdentityDep
       for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
       set.options = JSON.stringify(merged);
     }
-    const extra = JSON.parse(extras(u, [...KNOWN, 'id']));
-    if (Object.keys(extra).length) set.extra = JSON.stringify({ ...JSON.parse(row.extra), ...extra });
+    const extra = mergeExtras(row.extra, u, [...KNOWN, 'id']);
+    if (extra) set.extra = extra;
     // An admin password reset also clears a lockout.
     if (typeof u.password === 'string') { set.failed_auth_count = 0; set.failed_auth_at = null; }
     await storing('user', u.name, () => db.transaction().execute(async (trx) => {
