@@ -34,6 +34,22 @@ describe('identity: resources, isolation and persistence', () => {
     expect((await c.api('GET', '/identity/v3/projects?name=sneaky', { token: c.adminToken })).body.projects).toEqual([]);
   });
 
+  it('gives a reader read-only access to its own project', async () => {
+    const t = c.adminToken;
+    const user = (await c.api('POST', '/identity/v3/users', { token: t, body: { user: { name: 'auditor', password: 'apw' } } })).body.user;
+    const demo = (await c.api('GET', '/identity/v3/projects?name=demo', { token: t })).body.projects[0];
+    const reader = (await c.api('GET', '/identity/v3/roles?name=reader', { token: t })).body.roles[0];
+    await c.api('PUT', `/identity/v3/projects/${demo.id}/users/${user.id}/roles/${reader.id}`, { token: t });
+    const tok = await c.login('auditor', 'apw', 'demo');
+    const v = await c.api('GET', '/identity/v3/auth/tokens', { token: tok, headers: { 'x-subject-token': tok } });
+    expect(v.body.token.roles.map((r: { name: string }) => r.name)).toEqual(['reader']);
+    expect((await c.api('GET', `/identity/v3/projects/${demo.id}`, { token: tok })).status).toBe(200);
+    expect((await c.api('PATCH', `/identity/v3/projects/${demo.id}`, { token: tok, body: { project: { description: 'mine now' } } })).status).toBe(403);
+    expect((await c.api('PUT', `/identity/v3/projects/${demo.id}/users/${user.id}/roles/${reader.id}`, { token: tok })).status).toBe(403);
+    expect((await c.api('POST', '/identity/v3/roles', { token: tok, body: { role: { name: 'superuser' } } })).status).toBe(403);
+    expect((await c.api('GET', '/identity/v3/projects?name=demo', { token: t })).body.projects[0].description).toBe(demo.description);
+  });
+
   it('manages projects with hierarchy, tags and conflicts', async () => {
     const t = c.adminToken;
     const parent = await c.api('POST', '/identity/v3/projects', { token: t, body: { project: { name: 'parent', tags: ['blue'] } } });
