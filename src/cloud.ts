@@ -7,6 +7,7 @@ import { buildServer } from './platform/http/server.js';
 import { TaskQueue, taskMigrations } from './platform/tasks/queue.js';
 import type { Platform, ServiceModule } from './platform/service.js';
 import { identityService, type IdentityService } from './services/identity/index.js';
+import { imageService } from './services/image/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -32,7 +33,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
   let database: Database | null = null;
   try {
     const identity = identityService();
-    const services: ServiceModule[] = [identity];
+    const services: ServiceModule[] = [identity, imageService()];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';

@@ -28,6 +28,14 @@ export interface Config {
     passwordHashCost: number;          // scrypt N as a power of two
     security: SecurityCompliance;
   };
+  image: {
+    /** Per-project limits, named after Glance's unified-limit resources. */
+    imageCountTotal: number;
+    imageSizeTotalBytes: number;
+    imageStageTotalBytes: number;
+    /** Hosts web-download may fetch from; empty means the method is refused. */
+    webDownloadAllowedHosts: string[];
+  };
 }
 
 export const DEFAULT_PORT = 8774;
@@ -66,6 +74,12 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
         passwordExpiresDays: process.env.STRATUS_PASSWORD_EXPIRES_DAYS ? envInt('STRATUS_PASSWORD_EXPIRES_DAYS', 0) : null,
         changePasswordUponFirstUse: false,
       },
+    },
+    image: {
+      imageCountTotal: envInt('STRATUS_IMAGE_COUNT_TOTAL', 100),
+      imageSizeTotalBytes: envInt('STRATUS_IMAGE_SIZE_TOTAL_MB', 1024 * 1024) * 1024 * 1024,
+      imageStageTotalBytes: envInt('STRATUS_IMAGE_STAGE_TOTAL_MB', 100 * 1024) * 1024 * 1024,
+      webDownloadAllowedHosts: (process.env.STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     },
     ...overrides,
   };

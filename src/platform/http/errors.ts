@@ -42,6 +42,11 @@ export const novaError: ErrorFormatter = ({ status, message }) => {
   return { [key]: { code: status, message } };
 };
 
+/** Glance: webob's JSON error document. */
+export const glanceError: ErrorFormatter = ({ status, message }) => ({
+  code: status, title: statusTitle(status), message,
+});
+
 /** Neutron: {"NeutronError": {"type", "message", "detail"}}. */
 export const neutronError: ErrorFormatter = ({ status, message, type }) => ({
   NeutronError: { type: type ?? statusTitle(status).replaceAll(' ', ''), message, detail: '' },

@@ -56,8 +56,4 @@ export interface IdentityTables {
 export type IdentityDb = Kysely<IdentityTables> | Transaction<IdentityTables>;
 export const identityDb = (db: Db): Kysely<IdentityTables> => db as unknown as Kysely<IdentityTables>;
 
-/** JSON columns: parse leniently so one bad row cannot break a list. */
-export function json<T = Record<string, unknown>>(text: string | null | undefined, fallback: T): T {
-  if (!text) return fallback;
-  try { return JSON.parse(text) as T; } catch { return fallback; }
-}
+export { json } from '../../platform/json.js';

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Platform, ServiceModule } from '../../platform/service.js';
+import { glanceError, notFound } from '../../platform/http/errors.js';
+import type { RequestContext } from '../../platform/auth/context.js';
+import { FsBlobStore } from '../../platform/blobs/fs.js';
+import { now } from '../../platform/clock.js';
+import { uuid } from '../../platform/ids.js';
+import { imageMigrations } from './migrations.js';
+import { imageDb, type ImageRow } from './store.js';
+import { imageKey, type ImageDeps } from './logic/deps.js';
+import { canSee } from './logic/access.js';
+import { writeImageData } from './logic/upload.js';
+import { IMPORT_TASK, runImport, type ImportPayload } from './logic/import.js';
+import { discoveryRoutes } from './api/discovery.js';
+import { imageRoutes } from './api/images.js';
+import { dataRoutes } from './api/data.js';
+import { memberRoutes } from './api/members.js';
+import { tagRoutes } from './api/tags.js';
+import { actionRoutes } from './api/actions.js';
+import { importRoutes } from './api/import.js';
+
+/**
+ * The image service (Glance v2). Other services use `open` (an image's bytes, e.g. to
+ * boot or to create a volume) and `createFromStream` (server snapshots, shelving, volume
+ * upload), always on behalf of a caller whose visibility rules apply.
+ */
+export interface ImageService extends ServiceModule {
+  open(ctx: RequestContext, imageId: string): Promise<{ image: ImageRow; data: Readable }>;
+  createFromStream(ctx: RequestContext, attrs: { name: string; disk_format: string; container_format: string; visibility?: 'private' | 'shared'; properties?: Record<string, string> }, data: Readable): Promise<ImageRow>;
+}
+
+export function imageService(): ImageService {
+  let deps: ImageDeps | null = null;
+  const need = () => { if (!deps) throw new Error('image service not started'); return deps; };
+  return {
+    name: 'glance',
+    type: 'image',
+    prefix: '/image',
+    endpointPath: '/image',
+    errorFormat: glanceError,
+    migrations: imageMigrations,
+    async start(platform: Platform) {
+      deps = { platform, db: imageDb(platform.db), blobs: new FsBlobStore(join(platform.config.dataDir, 'blobs')) };
+      platform.tasks.handle(IMPORT_TASK, (t) => runImport(need(), t.resourceId, t.payload as ImportPayload));
+      // An upload interrupted by a crash never finished: the image goes back to queued.
+      await deps.db.updateTable('image').set({ status: 'queued', reserved_bytes: 0, updated_at: now() }).where('status', '=', 'saving').execute();
+    },
+    async routes(app: FastifyInstance) {
+      const d = { get platform() { return need().platform; }, get db() { return need().db; }, get blobs() { return need().blobs; } } as ImageDeps;
+      for (const routes of [discoveryRoutes, imageRoutes, dataRoutes, memberRoutes, tagRoutes, actionRoutes, importRoutes]) await routes(app, d);
+    },
+    async open(ctx, imageId) {
+      const d = need();
+      const image = await d.db.selectFrom('image').selectAll().where('id', '=', imageId).executeTakeFirst();
+      if (!image || !(await canSee(d.db, ctx, image)) || image.status !== 'active') throw notFound(`No active image found with ID ${imageId}`);
+      return { image, data: await d.blobs.open(imageKey(imageId)) };
+    },
+    async createFromStream(ctx, attrs, data) {
+      const d = need();
+      const t = now();
+      const row: ImageRow = {
+        id: uuid(), name: attrs.name, status: 'queued', visibility: attrs.visibility ?? 'private', protected: 0, os_hidden: 0,
+        owner: ctx.projectId!, size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null,
+        container_format: attrs.container_format, disk_format: attrs.disk_format, min_ram: 0, min_disk: 0,
+        properties: JSON.stringify(attrs.properties ?? {}), reserved_bytes: 0, created_at: t, updated_at: t,
+      };
+      await d.db.insertInto('image').values(row).execute();
+      return writeImageData(d, row.id, data, { target: 'image', contentLength: null, from: ['queued'] });
+    },
+  };
+}
