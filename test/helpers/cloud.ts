@@ -48,7 +48,7 @@ export async function testCloud(overrides: Partial<Config> = {}, reuse?: { dataD
   const api: TestCloud['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers['x-auth-token'] = opts.token;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
     const res = await fetch(`${cloud.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
     const text = await res.text();
     let body: unknown = null;

@@ -42,9 +42,9 @@ export const novaError: ErrorFormatter = ({ status, message }) => {
   return { [key]: { code: status, message } };
 };
 
-/** Glance: webob's JSON error document. */
+/** Glance: webob's JSON error document, whose code is the status line. */
 export const glanceError: ErrorFormatter = ({ status, message }) => ({
-  code: status, title: statusTitle(status), message,
+  message, code: `${status} ${statusTitle(status)}`, title: statusTitle(status),
 });
 
 /** Neutron: {"NeutronError": {"type", "message", "detail"}}. */

@@ -30,7 +30,8 @@ export async function buildServer(platform: Platform, services: ServiceModule[])
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.addContentTypeParser(/^application\/.*\+json$/, { parseAs: 'string' }, parseJson);
-  app.addContentTypeParser('application/openstack-images-v2.1-json-patch', { parseAs: 'string' }, parseJson);
+  // Glance's JSON-patch media types, both dialects.
+  app.addContentTypeParser(/^application\/openstack-images-v2\.[01]-json-patch$/, { parseAs: 'string' }, parseJson);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id);

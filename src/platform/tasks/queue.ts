@@ -90,6 +90,20 @@ export class TaskQueue {
     return n;
   }
 
+  /** Resolves once no due task is waiting or running (tests, and draining at shutdown). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      await this.drain();
+      const busy = await this.db.selectFrom('task').select('id').where((eb) => eb.or([
+        eb('state', '=', 'running'), eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now())]),
+      ])).limit(1).executeTakeFirst();
+      if (!busy && this.inFlight === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('tasks still running after timeout');
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       const didWork = await this.runOne().catch((err) => { this.log.error({ err }, 'task loop'); return false; });

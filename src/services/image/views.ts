@@ -29,6 +29,8 @@ export function imageView(img: ImageRow, tags: string[]): Record<string, unknown
     self: `/v2/images/${img.id}`,
     file: `/v2/images/${img.id}/file`,
     schema: '/v2/schemas/image',
+    // One store, named as /v2/info/stores names it; present once the image has data.
+    ...(img.status === 'active' || img.status === 'deactivated' ? { stores: 'local' } : {}),
   };
 }
 

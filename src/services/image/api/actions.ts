@@ -1,18 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError, forbidden } from '../../../platform/http/errors.js';
+import { forbidden } from '../../../platform/http/errors.js';
 import { now } from '../../../platform/clock.js';
-import { visibleImage } from '../logic/access.js';
+import { requireWrite, visibleImage } from '../logic/access.js';
 import type { ImageDeps } from '../logic/deps.js';
 
-/** Deactivate and reactivate: admin only, between active and deactivated. */
+/**
+ * Deactivate and reactivate, between active and deactivated: the owner project's members
+ * or an admin, as Glance's current defaults allow. Only admins download deactivated data.
+ */
 export async function actionRoutes(app: FastifyInstance, deps: ImageDeps): Promise<void> {
   const { db } = deps;
   const transition = (from: string[], to: 'active' | 'deactivated', action: string) => async (req: { params: unknown; ctx: import('../../../platform/auth/context.js').RequestContext }, reply: { status(n: number): { send(): void } }) => {
     const id = (req.params as { id: string }).id;
     const img = await visibleImage(db, req.ctx, id);
-    if (!req.ctx.isAdmin) throw forbidden(`You are not authorized to complete ${action} action.`);
+    requireWrite(req.ctx, img, `${action} this image`);
     if (img.status !== to) {
-      if (!from.includes(img.status)) throw new ApiError(400, `Not allowed to ${action.replace('_image', '')} image in status '${img.status}'`);
+      if (!from.includes(img.status)) throw forbidden(`Not allowed to ${action} image in status '${img.status}'`);
       await db.updateTable('image').set({ status: to, updated_at: now() }).where('id', '=', id).where('status', '=', img.status).execute();
     }
     reply.status(204).send();

@@ -5,15 +5,13 @@ import { imageSchema, imagesSchema, memberSchema, membersSchema } from './schema
  * Version discovery (the root answers 300 with every v2 minor version, as Glance does) and
  * the JSON schemas clients fetch before they act.
  */
-const MINORS = 16;
+// Glance's list without the cache and tasks APIs: v2.15 current; 2.10-2.14 are the
+// multi-store and tasks versions a client would then expect (e.g. GET /images/{id}/tasks).
+const MINORS = [15, 9, 7, 6, 5, 4, 3, 2, 1, 0];
 
 function versions(req: FastifyRequest) {
   const href = `${req.protocol}://${req.headers.host}/image/v2/`;
-  return Array.from({ length: MINORS + 1 }, (_, i) => MINORS - i).map((minor) => ({
-    id: `v2.${minor}`,
-    status: minor === MINORS ? 'CURRENT' : 'SUPPORTED',
-    links: [{ rel: 'self', href }],
-  }));
+  return MINORS.map((minor, i) => ({ id: `v2.${minor}`, status: i === 0 ? 'CURRENT' : 'SUPPORTED', links: [{ rel: 'self', href }] }));
 }
 
 export async function discoveryRoutes(app: FastifyInstance): Promise<void> {

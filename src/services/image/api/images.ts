@@ -13,6 +13,7 @@ import { checkCount, lockProject } from '../logic/quota.js';
 import { applyPatch } from '../logic/patch.js';
 import { checkProperty, checkTags, CORE, READ_ONLY, validateCore } from '../logic/properties.js';
 import { imageKey, stagingKey, type ImageDeps } from '../logic/deps.js';
+import { IMPORT_METHODS } from '../logic/import.js';
 
 /** /v2/images: create, list (filters, sort, pages), show, JSON-patch update, delete. */
 const SORT_KEYS = ['name', 'status', 'container_format', 'disk_format', 'size', 'id', 'created_at', 'updated_at', 'visibility', 'owner', 'min_ram', 'min_disk', 'virtual_size'];
@@ -61,11 +62,13 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageDeps): Promis
       if (isUniqueViolation(err)) throw conflict(`An image with identifier ${row.id} already exists`);
       throw err;
     }
-    reply.status(201).header('location', `/v2/images/${row.id}`);
+    reply.status(201).header('location', `/v2/images/${row.id}`).header('openstack-image-import-methods', IMPORT_METHODS.join(','));
     return (await view([row]))[0];
   });
 
   app.get('/v2/images', async (req) => {
+    // `/v2/images/` names an image with an empty id, which does not exist.
+    if (req.url.split('?')[0]!.endsWith('/')) throw new ApiError(404, 'No image found with ID ');
     const ctx = req.ctx;
     const q = req.query as Record<string, string | string[]>;
     const one = (k: string) => (Array.isArray(q[k]) ? (q[k] as string[])[0] : (q[k] as string | undefined));
@@ -77,9 +80,22 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageDeps): Promis
     const memberships = project ? await db.selectFrom('image_member').selectAll().where('member', '=', project).execute() : [];
     const memberOf = new Map(memberships.map((m) => [m.image_id, m.status]));
     let sel = db.selectFrom('image').selectAll().where('status', '!=', 'deleted');
-    for (const k of ['name', 'status', 'container_format', 'disk_format', 'owner', 'id'] as const) {
+    for (const k of ['name', 'status', 'container_format', 'disk_format', 'owner', 'id', 'checksum', 'os_hash_value'] as const) {
       const v = one(k);
       if (v !== undefined) sel = v.startsWith('in:') ? sel.where(k, 'in', v.slice(3).split(',')) : sel.where(k, '=', v);
+    }
+    if (one('size') !== undefined) {
+      if (!/^\d+$/.test(one('size')!)) throw badRequest(`Invalid value for size: ${one('size')}`);
+      sel = sel.where('size', '=', Number(one('size')));
+    }
+    for (const k of ['created_at', 'updated_at'] as const) {
+      const v = one(k);
+      if (v === undefined) continue;
+      const m = /^(gt|gte|lt|lte|eq|neq):(.+)$/.exec(v);
+      const t = m ? Date.parse(m[2]!) : NaN;
+      if (!m || Number.isNaN(t)) throw badRequest(`Invalid ${k} filter '${v}': use gt:, gte:, lt:, lte:, eq: or neq: with an ISO 8601 time`);
+      const op = ({ gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '=', neq: '!=' } as const)[m[1] as 'gt'];
+      sel = sel.where(k, op, t);
     }
     const hidden = one('os_hidden');
     if (hidden === undefined) sel = sel.where('os_hidden', '=', 0);
@@ -111,24 +127,28 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageDeps): Promis
       rows = rows.filter((r) => tagFilter.every((t) => (tags.get(r.id) ?? []).includes(t)));
     }
     // Any other query key is a free-form property filter, as Glance allows.
+    if (q['changes-since'] !== undefined) throw badRequest('The changes-since filter is not part of the v2 API.');
     const known = new Set(['visibility', 'member_status', 'name', 'status', 'container_format', 'disk_format', 'owner', 'id', 'os_hidden', 'protected',
-      'size_min', 'size_max', 'tag', 'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'created_at', 'updated_at']);
+      'size_min', 'size_max', 'size', 'checksum', 'os_hash_value', 'tag', 'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'created_at', 'updated_at']);
     for (const [k, v] of Object.entries(q)) {
       if (known.has(k)) continue;
       rows = rows.filter((r) => json<Record<string, unknown>>(r.properties, {})[k] === (Array.isArray(v) ? v[0] : v));
     }
     rows = sortImages(rows, q);
-    const limit = parseLimit(one('limit'), 1000);
+    // Glance pages by 25 unless asked; a full page carries a `next` link (relative, /v2/...).
+    const limit = parseLimit(one('limit'), 1000) ?? 25;
     const marker = one('marker');
     let start = 0;
     if (marker) {
       start = rows.findIndex((r) => r.id === marker) + 1;
       if (start === 0) throw badRequest(`marker ${marker} could not be found.`);
     }
-    const pageRows = limit === undefined ? rows.slice(start) : rows.slice(start, start + limit);
-    const body: Record<string, unknown> = { images: await view(pageRows), first: '/v2/images', schema: '/v2/schemas/images' };
-    if (limit !== undefined && start + limit < rows.length && pageRows.length) {
-      const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    const pageRows = rows.slice(start, start + limit);
+    const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    params.delete('marker');
+    const query = params.toString();
+    const body: Record<string, unknown> = { images: await view(pageRows), first: `/v2/images${query ? `?${query}` : ''}`, schema: '/v2/schemas/images' };
+    if (pageRows.length === limit && limit > 0) {
       params.set('marker', pageRows[pageRows.length - 1]!.id);
       body.next = `/v2/images?${params.toString()}`;
     }
@@ -143,13 +163,14 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageDeps): Promis
   app.patch('/v2/images/:id', async (req) => {
     const ctype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
     if (ctype !== 'application/openstack-images-v2.1-json-patch' && ctype !== 'application/openstack-images-v2.0-json-patch') {
-      throw new ApiError(415, `Unsupported Content-Type ${ctype || '(none)'}: use application/openstack-images-v2.1-json-patch`);
+      throw new ApiError(415, `Unsupported Content-Type ${ctype || '(none)'}: use application/openstack-images-v2.1-json-patch`,
+        { 'accept-patch': 'application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch' });
     }
     const id = (req.params as { id: string }).id;
     const img = await visibleImage(db, req.ctx, id);
     requireWrite(req.ctx, img);
     const tags = (await tagsOf(db, [id])).get(id) ?? [];
-    const next = applyPatch(req.ctx, img, tags, req.body);
+    const next = applyPatch(req.ctx, img, tags, req.body, ctype.includes('v2.0') ? 'v2.0' : 'v2.1');
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('image').set({ ...next.row, updated_at: now() }).where('id', '=', id).execute();
       if (next.tags) {

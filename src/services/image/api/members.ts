@@ -58,10 +58,9 @@ export async function memberRoutes(app: FastifyInstance, deps: ImageDeps): Promi
     const { id, member } = req.params as { id: string; member: string };
     const img = await visibleImage(db, req.ctx, id);
     const m = await getMember(id, member);
-    // Only the member project decides; the owner cannot accept on its behalf.
-    if (req.ctx.projectId !== member && !req.ctx.isAdmin) {
-      throw forbidden(isOwner(req.ctx, img) ? 'The owner of an image cannot change a member\'s status.' : 'You are not permitted to modify this member.');
-    }
+    // Only the member project decides; the owner cannot accept on its behalf, admin or not.
+    if (isOwner(req.ctx, img) && req.ctx.projectId !== member) throw forbidden('The owner of an image cannot change a member\'s status.');
+    if (req.ctx.projectId !== member && !req.ctx.isAdmin) throw forbidden('You are not permitted to modify this member.');
     if (!req.ctx.isAdmin && !req.ctx.roles.includes('member')) throw forbidden('A read-only role cannot change a member status.');
     const status = (req.body as { status?: unknown } | undefined)?.status;
     if (status !== 'pending' && status !== 'accepted' && status !== 'rejected') throw badRequest(`Invalid status: ${String(status)}; use pending, accepted or rejected`);

@@ -12,6 +12,16 @@ import { writeImageData } from './upload.js';
  * between moving the staged bytes and marking the image active is finished by the rerun.
  */
 export const IMPORT_TASK = 'image.import';
+export const IMPORT_METHODS = ['glance-direct', 'web-download'];
+
+/** What Glance leaves on an image after an import: which stores are pending, which failed. */
+const importResult = (failed: boolean) => ({ os_glance_importing_to_stores: '', os_glance_failed_import: failed ? 'local' : '' });
+
+async function setImportProperties(deps: ImageDeps, imageId: string, failed: boolean): Promise<void> {
+  const row = await deps.db.selectFrom('image').select('properties').where('id', '=', imageId).executeTakeFirst();
+  if (!row) return;
+  await deps.db.updateTable('image').set({ properties: JSON.stringify({ ...JSON.parse(row.properties), ...importResult(failed) }) }).where('id', '=', imageId).execute();
+}
 export interface ImportPayload { method: 'glance-direct' | 'web-download'; uri?: string }
 
 export function checkWebDownloadUri(uri: unknown, allowedHosts: string[]): string {
@@ -49,8 +59,10 @@ export async function runImport(deps: ImageDeps, imageId: string, payload: Impor
     if ((await blobs.size(imageKey(imageId))) === null) {
       await db.updateTable('image').set({ status: 'queued', reserved_bytes: 0, size: null, checksum: null, os_hash_algo: null, os_hash_value: null, updated_at: now() })
         .where('id', '=', imageId).execute();
+      await setImportProperties(deps, imageId, true);
       return;
     }
+    await setImportProperties(deps, imageId, false);
     await db.updateTable('image').set({ status: 'active', reserved_bytes: 0, updated_at: now() }).where('id', '=', imageId).where('status', '=', 'importing').execute();
     return;
   }
@@ -62,7 +74,9 @@ export async function runImport(deps: ImageDeps, imageId: string, payload: Impor
     await writeImageData(deps, imageId, Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), {
       target: 'image', contentLength: length === null ? null : Number(length), from: ['importing'],
     });
+    await setImportProperties(deps, imageId, false);
   } catch (err) {
+    await setImportProperties(deps, imageId, true);
     deps.platform.log.warn({ err, image: imageId }, 'web-download import failed');
     await db.updateTable('image').set({ status: 'queued', reserved_bytes: 0, updated_at: now() }).where('id', '=', imageId).where('status', 'in', ['importing', 'saving']).execute();
   }

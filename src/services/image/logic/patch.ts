@@ -7,15 +7,27 @@ import { checkCore, checkProperty, checkTags, CORE, READ_ONLY } from './properti
  * Glance's JSON-patch dialect (application/openstack-images-v2.1-json-patch): add, replace
  * and remove on one attribute path each. Returns the new columns and, if touched, tags.
  */
-export function applyPatch(ctx: RequestContext, img: ImageRow, tags: string[], body: unknown): { row: Partial<ImageRow>; tags: string[] | null } {
+export type PatchDialect = 'v2.0' | 'v2.1';
+
+/** v2.1 is RFC 6902 ({op, path, value}); v2.0 names the op as the key ({"replace": "/name", "value"}). */
+function normalise(raw: Record<string, unknown>, dialect: PatchDialect): { op?: unknown; path?: unknown; value?: unknown } | null {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  if (dialect === 'v2.1') return raw;
+  const ops = ['add', 'replace', 'remove'].filter((k) => k in raw);
+  if (ops.length !== 1) return null;
+  return { op: ops[0], path: raw[ops[0]!], ...('value' in raw ? { value: raw.value } : {}) };
+}
+
+export function applyPatch(ctx: RequestContext, img: ImageRow, tags: string[], body: unknown, dialect: PatchDialect = 'v2.1'): { row: Partial<ImageRow>; tags: string[] | null } {
   if (!Array.isArray(body)) throw badRequest('The request body must be a JSON-patch list of operations.');
   const row: Partial<ImageRow> = {};
   const props: Record<string, string> = JSON.parse(img.properties);
   let newTags: string[] | null = null;
   let propsChanged = false;
-  for (const op of body as { op?: unknown; path?: unknown; value?: unknown }[]) {
-    if (!op || typeof op !== 'object' || !['add', 'replace', 'remove'].includes(op.op as string) || typeof op.path !== 'string') {
-      throw badRequest(`Invalid JSON-patch operation: ${JSON.stringify(op)}`);
+  for (const raw of body as Record<string, unknown>[]) {
+    const op = normalise(raw, dialect);
+    if (!op || !['add', 'replace', 'remove'].includes(op.op as string) || typeof op.path !== 'string' || !op.path.startsWith('/')) {
+      throw badRequest(`Invalid JSON-patch operation: ${JSON.stringify(raw)}`);
     }
     if (op.op !== 'remove' && !('value' in op)) throw badRequest(`Operation "${op.op}" needs a value.`);
     const segments = op.path.replace(/^\//, '').split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
@@ -47,6 +59,7 @@ export function applyPatch(ctx: RequestContext, img: ImageRow, tags: string[], b
       delete props[attr];
     } else {
       if (op.op === 'replace' && !(attr in props)) throw conflict(`Property ${attr} does not exist.`);
+      if (op.op === 'add' && dialect === 'v2.0' && attr in props) throw conflict(`Property ${attr} already exists.`);
       props[attr] = checkProperty(attr, op.value, ctx.isAdmin);
     }
     propsChanged = true;
