@@ -34,6 +34,19 @@ export interface CloudSettings {
    * runs in seconds instead of being left out.
    */
   ownCloudLockoutDurationSeconds: number;
+  image: ImageSettings;
+}
+
+/**
+ * Image formats Tempest may use (tempest.conf [image] container_formats, disk_formats). Each
+ * must be one the server accepts (Stratus accepts Glance's defaults). Order matters: Tempest
+ * creates most images with the first of each, and ListUserImagesTest creates one image for each
+ * of the first six (container, disk) pairs and then lists by disk_format=raw, so `bare` comes
+ * first and `raw` must be among the first six disk formats.
+ */
+export interface ImageSettings {
+  containerFormats: string[];
+  diskFormats: string[];
 }
 
 export const cloudSettings: CloudSettings = {
@@ -49,4 +62,8 @@ export const cloudSettings: CloudSettings = {
   },
   maxLockoutWaitSeconds: 120,
   ownCloudLockoutDurationSeconds: 10,
+  image: {
+    containerFormats: ['bare', 'ovf', 'ova', 'docker', 'compressed', 'ami', 'ari', 'aki'],
+    diskFormats: ['raw', 'qcow2', 'vmdk', 'vdi', 'iso', 'vhd', 'vhdx', 'ploop', 'ami', 'ari', 'aki'],
+  },
 };

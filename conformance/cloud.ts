@@ -25,10 +25,15 @@ export interface StartOptions {
   host: string;
   startTimeoutMs: number;
   settings: CloudSettings;
+  /**
+   * Hosts the cloud's image service may web-download from (STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS):
+   * 127.0.0.1 when the runner serves an image there for a selected test, else none.
+   */
+  webDownloadHosts?: string[];
 }
 
 /** The server's environment variables for the settings Tempest must agree with. */
-export function stratusEnv(settings: CloudSettings): Record<string, string> {
+export function stratusEnv(settings: CloudSettings, webDownloadHosts: string[] = []): Record<string, string> {
   const sc = settings.securityCompliance;
   const env: Record<string, string> = {
     STRATUS_REGION: settings.region,
@@ -38,6 +43,8 @@ export function stratusEnv(settings: CloudSettings): Record<string, string> {
     STRATUS_MINIMUM_PASSWORD_AGE_DAYS: String(sc.minimumPasswordAgeDays),
   };
   if (sc.passwordExpiresDays !== null) env.STRATUS_PASSWORD_EXPIRES_DAYS = String(sc.passwordExpiresDays);
+  // Unset means web-download may fetch from nowhere; set only for the runner's own file server.
+  if (webDownloadHosts.length) env.STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS = webDownloadHosts.join(',');
   return env;
 }
 
@@ -51,7 +58,7 @@ export async function startCloud(options: StartOptions): Promise<RunningCloud> {
   const args = [...prefix, 'src/cli.ts', 'start', '--data-dir', options.dataDir, '--port', String(port), '--host', options.host];
   const child = spawn(command, args, {
     cwd: options.repoRoot,
-    env: { ...withoutStratusEnv(process.env), ...stratusEnv(options.settings), STRATUS_ADMIN_PASSWORD: adminPassword },
+    env: { ...withoutStratusEnv(process.env), ...stratusEnv(options.settings, options.webDownloadHosts), STRATUS_ADMIN_PASSWORD: adminPassword },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

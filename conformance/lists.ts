@@ -101,3 +101,13 @@ export function namedListSelection(repoRoot: string, list: string): Selection {
     excludeFiles: existsSync(exclude) ? [exclude] : [],
   };
 }
+
+/**
+ * Whether the lists select a test, decided the way stestr does (an include pattern matches and
+ * no exclude pattern does), without asking Tempest: the runner needs to know before it starts
+ * the cloud whether it must serve anything for that test.
+ */
+export function selectsTest(includes: ListEntry[], excludes: ListEntry[], testId: string): boolean {
+  const matches = (e: ListEntry): boolean => new RegExp(e.pattern).test(testId);
+  return includes.some(matches) && !excludes.some(matches);
+}

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCloud, type RunningCloud } from './cloud.js';
+import { startImageFileServer, WEB_DOWNLOAD_TEST, webDownloadExclusions, type ImageFileServer } from './http-image.js';
 import { catalogTypes, fetchCatalog, identityV3Url, issueAdminToken, type AdminCredentials } from './keystone.js';
-import { listsDir, namedListSelection, readList, serviceSelection, writeList, type ListEntry, type Selection } from './lists.js';
+import { listsDir, namedListSelection, readList, selectsTest, serviceSelection, writeList, type ListEntry, type Selection } from './lists.js';
 import { parseOptions, USAGE, type RunOptions } from './options.js';
 import { mergeReport, renderSection, type Exclusion } from './report.js';
 import { buildResults, totals, type TestResult } from './results.js';
@@ -36,11 +37,17 @@ async function main(): Promise<number> {
 
   const tmp = mkdtempSync(join(tmpdir(), 'stratus-conformance-'));
   let cloud: RunningCloud | null = null;
+  let imageServer: ImageFileServer | null = null;
   let keep = options.keepWorkspace;
+  const stopImageServer = async (): Promise<void> => {
+    const running = imageServer;
+    imageServer = null;
+    await running?.stop();
+  };
   const stopCloud = async (): Promise<void> => {
     const running = cloud;
     cloud = null;
-    await running?.stop();
+    await Promise.all([running?.stop(), stopImageServer()]);
   };
   const onSignal = (): void => void stopCloud().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -57,16 +64,24 @@ async function main(): Promise<number> {
       log(`${prepared.selected.length} tests selected, ${prepared.candidates.length - prepared.selected.length} excluded`);
       return 0;
     }
+    // The web-download test imports an image from http_image; serve one on 127.0.0.1 only
+    // when that test is selected (see http-image.ts), before the cloud that must allow it.
+    if (selectsTest(includes, excludes, WEB_DOWNLOAD_TEST)) {
+      imageServer = await startImageFileServer();
+      log(`serving the web-download test image at ${imageServer.url}`);
+    }
     cloud = options.authUrl
       ? { authUrl: options.authUrl, adminPassword: options.adminPassword!, logPath: '', exitReason: () => null, stop: async () => {} }
-      : await startOwnCloud(tmp, options);
+      : await startOwnCloud(tmp, options, imageServer ? ['127.0.0.1'] : []);
     const uriV3 = identityV3Url(cloud.authUrl);
     const token = await issueAdminToken(uriV3, adminCredentials(options, cloud.adminPassword));
     const types = catalogTypes(await fetchCatalog(uriV3, token), options.settings.region);
     log(`catalog at ${uriV3}: ${[...types].sort().join(', ')}`);
     warnAboutMissingServices(selection, types);
-
-    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types);
+    if (!types.has('image')) await stopImageServer(); // its test skips without Glance
+    const served: ImageFileServer | null = imageServer;
+    const httpImageUrl = served?.url ?? null;
+    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types, httpImageUrl);
     log(`running ${selected.length} tests (${candidates.length - selected.length} excluded) in ${workspace.dir}`);
 
     const run = await runTests(
@@ -76,6 +91,7 @@ async function main(): Promise<number> {
     );
     const crashed = cloud.exitReason();
     if (crashed) log(`warning: ${crashed}`);
+    if (served) log(`web-download test image fetched ${served.downloads()} time(s)`);
     const results = buildResults(selected, decodeSubunit(await lastRunSubunit(workspace)));
     writeFileSync(join(workspace.dir, 'results.json'), JSON.stringify(results, null, 2));
     const sum = totals(results);
@@ -123,10 +139,14 @@ async function prepare(
   uriV3: string,
   adminPassword: string,
   types: ReadonlySet<string>,
+  httpImageUrl: string | null = null,
 ): Promise<{ workspace: Workspace; filters: Filters; candidates: string[]; selected: string[] }> {
   const workspace = await initWorkspace(tmp);
   const admin = adminCredentials(options, adminPassword);
-  writeConf(workspace, buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure }));
+  writeConf(
+    workspace,
+    buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure, httpImageUrl }),
+  );
   const includeList = join(workspace.dir, 'include.txt');
   const excludeList = join(workspace.dir, 'exclude.txt');
   writeList(includeList, includes);
@@ -138,7 +158,7 @@ async function prepare(
   return { workspace, filters, candidates, selected };
 }
 
-async function startOwnCloud(tmp: string, options: RunOptions): Promise<RunningCloud> {
+async function startOwnCloud(tmp: string, options: RunOptions, webDownloadHosts: string[]): Promise<RunningCloud> {
   const dataDir = join(tmp, 'data');
   mkdirSync(dataDir);
   log('starting Stratus …');
@@ -149,6 +169,7 @@ async function startOwnCloud(tmp: string, options: RunOptions): Promise<RunningC
     host: '127.0.0.1',
     startTimeoutMs: options.startTimeoutSeconds * 1000,
     settings: options.settings,
+    webDownloadHosts,
   });
   log(`Stratus is up at ${cloud.authUrl} (log: ${cloud.logPath})`);
   return cloud;
@@ -164,12 +185,15 @@ function servicesWithLists(): string[] {
 
 /**
  * Exclusions decided from this run's settings rather than from a file. Tempest's lockout test
- * sleeps for the full lockout duration, which with production values would stall the run.
+ * sleeps for the full lockout duration, which with production values would stall the run. The
+ * web-download test fetches from the runner's 127.0.0.1, which a cloud on another host cannot reach.
  */
 function runtimeExclusions(options: RunOptions): ListEntry[] {
+  const exclusions = webDownloadExclusions(options.authUrl);
   const { lockoutDurationSeconds } = options.settings.securityCompliance;
-  if (lockoutDurationSeconds <= options.settings.maxLockoutWaitSeconds) return [];
+  if (lockoutDurationSeconds <= options.settings.maxLockoutWaitSeconds) return exclusions;
   return [
+    ...exclusions,
     {
       pattern: 'id-a7ad8bbf-2cff-4520-8c1d-96332e151658',
       reason:

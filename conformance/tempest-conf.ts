@@ -4,6 +4,7 @@
 
 import type { AdminCredentials } from './keystone.js';
 import type { CloudSettings } from './cloud-settings.js';
+import { UNUSED_HTTP_IMAGE } from './http-image.js';
 import { tempestServices } from './services.js';
 
 export interface TempestConfInput {
@@ -15,6 +16,11 @@ export interface TempestConfInput {
   catalogTypes: ReadonlySet<string>;
   /** Skip TLS verification (self-signed certificates). */
   insecure: boolean;
+  /**
+   * URL of the runner's own 127.0.0.1 file server (http-image.ts) when a selected test
+   * downloads an image; otherwise a dead loopback address is written.
+   */
+  httpImageUrl?: string | null;
 }
 
 type Value = string | number | boolean | string[];
@@ -120,13 +126,50 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
     },
   ];
 
-  // Each present service gets the catalog type it actually has (Tempest's defaults differ).
+  // Each present service gets the catalog type it actually has (Tempest's defaults differ),
+  // and its own options; an absent service gets no section, its tests skip.
   for (const service of present) {
     if (service.name === 'identity') continue;
     const type = service.catalogTypes.find(has)!;
-    sections.push({ name: service.confSection, options: [{ key: 'catalog_type', value: type }] });
+    sections.push({ name: service.confSection, options: [{ key: 'catalog_type', value: type }, ...serviceOptions(service.name, input)] });
+    sections.push(...featureSections(service.name));
   }
   return sections;
+}
+
+/** Options of a present service's own section, after its catalog_type. */
+function serviceOptions(service: string, input: TempestConfInput): Option[] {
+  if (service !== 'image') return [];
+  const image = input.settings.image;
+  return [
+    { key: 'endpoint_type', value: 'public', why: 'users reach Glance on its public endpoint (region: [identity] region)' },
+    { key: 'build_timeout', value: 60, why: 'seconds to wait for an image to become active; uploads and imports here are small and local' },
+    { key: 'build_interval', value: 1 },
+    { key: 'container_formats', value: image.containerFormats, why: 'bare first: Tempest creates most images with the first entry (conformance/cloud-settings.ts)' },
+    { key: 'disk_formats', value: image.diskFormats, why: 'raw first, and among the first six: ListUserImagesTest lists by disk_format=raw' },
+    input.httpImageUrl
+      ? { key: 'http_image', value: input.httpImageUrl, why: "the runner's own file server on 127.0.0.1, for the web-download import test" }
+      : { key: 'http_image', value: UNUSED_HTTP_IMAGE, why: "no selected test downloads an image; a dead loopback address so Tempest's internet default is never fetched" },
+    { key: 'image_caching_enabled', value: false, why: 'no image cache or cache API (/v2/cache) in Stratus' },
+    // alternate_image_endpoint stays unset: Stratus is one process, there is no second worker.
+  ];
+}
+
+/** `<service>-feature-enabled` sections of a present service. */
+function featureSections(service: string): Section[] {
+  if (service !== 'image') return [];
+  return [
+    {
+      name: 'image-feature-enabled',
+      options: [
+        { key: 'api_v2', value: true, why: 'Stratus serves Image API v2 at /image/v2' },
+        { key: 'api_v1', value: false, why: 'v1 was removed from Glance in Rocky; Stratus serves v2 only' },
+        { key: 'import_image', value: true, why: 'interoperable import: glance-direct (PUT /v2/images/{id}/stage, POST .../import) and web-download' },
+        { key: 'os_glance_reserved', value: true, why: 'os_glance_* properties are reserved; create and update with one are refused (403), as in Glance since Wallaby' },
+        { key: 'manage_locations', value: false, why: 'no show_multiple_locations: image locations are neither shown nor settable' },
+      ],
+    },
+  ];
 }
 
 function render(sections: Section[]): string {

@@ -16,6 +16,12 @@ describe('a cloud the runner starts', () => {
     });
   });
 
+  it('may web-download only from 127.0.0.1, and only when the runner serves an image there', () => {
+    const options = parseOptions([]) as RunOptions;
+    expect(stratusEnv(options.settings)).not.toHaveProperty('STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS');
+    expect(stratusEnv(options.settings, ['127.0.0.1']).STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS).toBe('127.0.0.1');
+  });
+
   it('keeps the production lockout duration for a cloud given by URL', () => {
     const options = parseOptions(['--auth-url', 'http://h/identity', '--admin-password', 'pw']) as RunOptions;
     expect(options.settings.securityCompliance.lockoutDurationSeconds).toBe(1800);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseList, readList, testIdToPattern } from '../lists.js';
+import { parseList, readList, selectsTest, testIdToPattern } from '../lists.js';
 
 const listsDir = new URL('../lists/', import.meta.url);
 const listed = (name: string) => readList(new URL(name, listsDir).pathname);
@@ -36,5 +36,41 @@ describe('list files', () => {
       .split('\n')
       .filter((l) => l.startsWith('tempest.'));
     guideline.forEach((id, i) => expect(new RegExp(entries[i]!.pattern).test(id)).toBe(true));
+  });
+
+  it('holds exactly the 23 image tests of the interop guideline, all Image API v2', () => {
+    const entries = listed('interop-image.txt');
+    expect(entries).toHaveLength(23);
+    const ids = readFileSync(new URL('interop-image.txt', listsDir), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('tempest.'));
+    expect(ids).toHaveLength(23);
+    for (const id of ids) expect(id).toMatch(/^tempest\.api\.image\.v2\./);
+    ids.forEach((id, i) => expect(new RegExp(entries[i]!.pattern).test(id)).toBe(true));
+  });
+
+  it('never excludes an interop test from its service list', () => {
+    for (const service of ['identity', 'image']) {
+      const includes = listed(`${service}.txt`);
+      const excludes = listed(`${service}-exclude.txt`);
+      const ids = readFileSync(new URL(`interop-${service}.txt`, listsDir), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('tempest.'));
+      for (const id of ids) expect(selectsTest(includes, excludes, id), id).toBe(true);
+    }
+  });
+
+  it('runs Image API v2 only, without the areas Stratus does not implement', () => {
+    const includes = listed('image.txt');
+    const excludes = listed('image-exclude.txt');
+    const runs = (id: string): boolean => selectsTest(includes, excludes, id);
+    expect(runs('tempest.api.image.v1.test_images.ListImagesTest.test_index_no_params[id-246178ab-3b33-4212-9a4b-a7fe8261794d]')).toBe(false);
+    expect(runs('tempest.api.image.v2.test_images.ImageLocationsTest.test_set_location[id-37599b8a-d5c0-4590-aee5-73878502be15]')).toBe(false);
+    expect(runs('tempest.api.image.v2.admin.test_image_caching.ImageCachingTest.test_image_caching_cycle[id-4bf6adba-2f9f-47e9-a6d5-37f21ad4387c]')).toBe(false);
+    expect(runs('tempest.api.image.v2.test_images_metadefs_schema.MetadataSchemaTest.test_get_metadata_tag_schema[id-dde4a891-b38b-3bf0-a3b2-e03ee67b3a3e]')).toBe(false);
+    expect(runs('tempest.api.image.v2.test_images.ImportImagesTest.test_image_glance_download_import_success[id-8876c818-c40e-4b90-9742-31d231616305]')).toBe(false);
+    expect(runs('tempest.api.image.v2.test_images.ImportImagesTest.test_image_glance_direct_import[id-32ca0c20-e16f-44ac-8590-07869c9b4cc2]')).toBe(true);
+    expect(runs('tempest.api.image.v2.test_images.ImportImagesTest.test_image_web_download_import[id-f6feb7a4-b04f-4706-a011-206129f83e62]')).toBe(true);
+    expect(runs('tempest.api.image.v2.admin.test_images.BasicOperationsImagesAdminTest.test_create_image_owner_param[id-646a6eaa-135f-4493-a0af-12583021224e]')).toBe(true);
   });
 });

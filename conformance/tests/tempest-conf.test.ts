@@ -22,18 +22,21 @@ function parseIni(text: string): Record<string, Record<string, string>> {
   return out;
 }
 
-function conf(overrides: { password?: string } = {}) {
+function conf(overrides: { password?: string; types?: Set<string>; httpImageUrl?: string | null } = {}) {
   return parseIni(
     buildTempestConf({
       workspaceDir: '/tmp/ws',
       uriV3: identityV3Url('http://127.0.0.1:5050/identity'),
       admin: { username: 'admin', password: overrides.password ?? 's3cret', projectName: 'admin', domainName: 'Default' },
       settings: cloudSettings,
-      catalogTypes: catalogTypes(catalog, 'europe-se-1'),
+      catalogTypes: overrides.types ?? catalogTypes(catalog, 'europe-se-1'),
       insecure: false,
+      httpImageUrl: overrides.httpImageUrl ?? null,
     }),
   );
 }
+
+const withImage = new Set(['identity', 'image']);
 
 describe('tempest.conf from a catalog', () => {
   it('points Tempest at Keystone v3 with the admin account and dynamic credentials', () => {
@@ -71,5 +74,47 @@ describe('tempest.conf from a catalog', () => {
   it('accepts an auth URL with or without /v3', () => {
     expect(identityV3Url('http://h/identity/v3/')).toBe('http://h/identity/v3');
     expect(identityV3Url('http://h/identity')).toBe('http://h/identity/v3');
+  });
+});
+
+describe('tempest.conf for the image service', () => {
+  it('writes no image sections when Glance is not in the catalog', () => {
+    const c = conf();
+    expect(c.service_available!.glance).toBe('False');
+    expect(c).not.toHaveProperty('image');
+    expect(c).not.toHaveProperty('image-feature-enabled');
+  });
+
+  it('sets the v2 features Stratus has and turns off the ones it does not', () => {
+    const c = conf({ types: withImage });
+    expect(c.service_available!.glance).toBe('True');
+    expect(c['image-feature-enabled']).toEqual({
+      api_v2: 'True',
+      api_v1: 'False',
+      import_image: 'True',
+      os_glance_reserved: 'True',
+      manage_locations: 'False',
+    });
+    expect(c.image).toMatchObject({ catalog_type: 'image', endpoint_type: 'public', build_timeout: '60', image_caching_enabled: 'False' });
+    expect(c.image).not.toHaveProperty('alternate_image_endpoint');
+  });
+
+  it('lists bare and raw first, with raw among the six disk formats ListUserImagesTest uses', () => {
+    const image = conf({ types: withImage }).image!;
+    expect(image.container_formats!.split(',')[0]).toBe('bare');
+    expect(image.disk_formats!.split(',')[0]).toBe('raw');
+  });
+
+  it('points http_image at loopback only: the runner\'s file server, or a dead address', () => {
+    expect(conf({ types: withImage, httpImageUrl: 'http://127.0.0.1:4321/stratus-conformance.img' }).image!.http_image).toBe(
+      'http://127.0.0.1:4321/stratus-conformance.img',
+    );
+    expect(conf({ types: withImage }).image!.http_image).toMatch(/^http:\/\/127\.0\.0\.1:9\//);
+  });
+
+  it('keeps the identity sections as they were', () => {
+    const a = conf();
+    const b = conf({ types: new Set([...catalogTypes(catalog, 'europe-se-1'), 'image']) });
+    for (const section of ['auth', 'identity', 'identity-feature-enabled', 'enforce_scope', 'volume']) expect(b[section]).toEqual(a[section]);
   });
 });
