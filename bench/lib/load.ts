@@ -77,7 +77,8 @@ export function send(origin: string, spec: RequestSpec, agent?: http.Agent): Pro
 
 const CLK_TCK = 100; // Linux USER_HZ; /proc times are reported in these units.
 
-function procCpuMs(pid: number): number | null {
+/** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat. */
+export function procCpuMs(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which is in parentheses and may contain spaces).
@@ -91,7 +92,7 @@ function procCpuMs(pid: number): number | null {
 }
 
 /** CPU time the whole machine spent busy (all cores), from /proc/stat. */
-function machineBusyMs(): number | null {
+export function machineBusyMs(): number | null {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
     const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal; guest is already in user

@@ -77,6 +77,59 @@ export async function startBareServer(): Promise<ServerProcess> {
   return { origin: `http://127.0.0.1:${m[1]}`, pid: child.pid!, stop: stopper(child) };
 }
 
+const BARE_BLOB_SERVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const { pipeline, Transform } = require('node:stream');
+const dir = process.argv[1];
+const file = dir + '/blob';
+const server = http.createServer((req, res) => {
+  if (req.method === 'PUT') {
+    const md5 = crypto.createHash('md5');
+    const sha512 = crypto.createHash('sha512');
+    let size = 0;
+    const meter = new Transform({ transform(c, _e, done) { size += c.length; md5.update(c); sha512.update(c); done(null, c); } });
+    const tmp = file + '.tmp';
+    pipeline(req, meter, fs.createWriteStream(tmp, { highWaterMark: 1 << 20 }), (err) => {
+      if (err) { res.writeHead(500); res.end(String(err)); return; }
+      fs.open(tmp, 'r+', (e1, fd) => {
+        if (e1) { res.writeHead(500); res.end(String(e1)); return; }
+        fs.fsync(fd, () => fs.close(fd, () => fs.rename(tmp, file, () => {
+          md5.digest('hex'); sha512.digest('hex');
+          res.writeHead(204); res.end();
+        })));
+      });
+    });
+  } else if (req.method === 'GET') {
+    req.resume();
+    fs.stat(file, (err, st) => {
+      if (err) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': st.size });
+      pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), res, () => undefined);
+    });
+  } else {
+    req.resume();
+    fs.rm(file, { force: true }, () => { res.writeHead(204); res.end(); });
+  }
+});
+server.keepAliveTimeout = 72000;
+server.listen(0, '127.0.0.1', () => console.log('READY ' + server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/**
+ * The baseline for bulk data: a bare node:http server doing what an image upload must do
+ * (stream the body through md5 and sha512 into a temporary file, fsync, rename, 204) and what
+ * a download does (stream the file to the socket), with nothing else: no routing, auth or
+ * database. PUT / stores, GET / returns, DELETE / removes the one blob under `dir`.
+ */
+export async function startBareBlobServer(dir: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['-e', BARE_BLOB_SERVER, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /READY (\d+)/, 'bare blob server', 10_000);
+  return { origin: `http://127.0.0.1:${m[1]}`, pid: child.pid!, stop: stopper(child) };
+}
+
 export interface StratusProcess extends ServerProcess {
   authUrl: string;
   adminPassword: string;

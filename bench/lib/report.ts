@@ -40,6 +40,20 @@ export function textTable(rows: CaseRow[], baselineRps: number): string {
   return [...out, ...(notes.length ? ['', 'notes:', ...notes] : []), ...(errs.length ? ['', 'unexpected responses:', ...errs] : [])].join('\n');
 }
 
+/** A plain table of strings, for benches whose rows are not LoadResults: text or markdown. */
+export function simpleTable(columns: string[], body: string[][], markdown: boolean): string {
+  if (markdown) {
+    return [
+      `| ${columns.join(' | ')} |`,
+      `|${columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+      ...body.map((b) => `| ${b.join(' | ')} |`),
+    ].join('\n');
+  }
+  const widths = columns.map((c, i) => Math.max(c.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cs: string[]) => cs.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
 /** Markdown table for docs/benchmarks.md. */
 export function markdownTable(rows: CaseRow[], baselineRps: number): string {
   const body = rows.map((r) => cells(r, baselineRps));
@@ -69,8 +83,9 @@ run rewrites them.
 
 - **Figures are ratios** to a bare Node HTTP server (\`node:http\`, answering a tiny JSON \`200\`
   to every request) **measured in the same run**, on the same machine, with the same load
-  generator. Absolute requests/s and latencies are printed for context only: they depend on
-  the machine far more than the ratios do.
+  generator (the image section's throughput figures are ratios to \`cp\` of the same file on
+  the same disk instead; its section says how). Absolute requests/s and latencies are
+  printed for context only: they depend on the machine far more than the ratios do.
 - **Machine:** 2 cores, shared by the server under test (Stratus, started as
   \`stratus start\` in its own process, SQLite in a temporary data directory) and the load
   generator (one Node process). The bare server, also in its own process, is measured while
