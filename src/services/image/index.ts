@@ -12,6 +12,7 @@ import { imageDb, type ImageRow } from './store.js';
 import { imageKey, type ImageDeps } from './logic/deps.js';
 import { canSee } from './logic/access.js';
 import { writeImageData } from './logic/upload.js';
+import { checkCount, lockProject } from './logic/quota.js';
 import { IMPORT_TASK, runImport, type ImportPayload } from './logic/import.js';
 import { discoveryRoutes } from './api/discovery.js';
 import { imageRoutes } from './api/images.js';
@@ -66,7 +67,11 @@ export function imageService(): ImageService {
         container_format: attrs.container_format, disk_format: attrs.disk_format, min_ram: 0, min_disk: 0,
         properties: JSON.stringify(attrs.properties ?? {}), reserved_bytes: 0, created_at: t, updated_at: t,
       };
-      await d.db.insertInto('image').values(row).execute();
+      await d.db.transaction().execute(async (trx) => {
+        await lockProject(trx, d.platform.dialect, row.owner);
+        await checkCount(trx, row.owner, d.platform.config.image.imageCountTotal);
+        await trx.insertInto('image').values(row).execute();
+      });
       return writeImageData(d, row.id, data, { target: 'image', contentLength: null, from: ['queued'] });
     },
   };

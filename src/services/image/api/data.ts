@@ -52,7 +52,9 @@ export async function dataRoutes(app: FastifyInstance, deps: ImageDeps): Promise
       }
       range = { start, end };
     }
-    const stream = await deps.blobs.open(imageKey(id), range);
+    const stream = await deps.blobs.open(imageKey(id), range).catch(() => {
+      throw new ApiError(404, `Image ${id} has no data in the store.`);
+    });
     reply.header('content-type', 'application/octet-stream');
     if (img.checksum && !range) reply.header('content-md5', img.checksum);
     if (range) {
