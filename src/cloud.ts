@@ -7,7 +7,7 @@ import { buildServer } from './platform/http/server.js';
 import { TaskQueue, taskMigrations } from './platform/tasks/queue.js';
 import type { Platform, ServiceModule } from './platform/service.js';
 import { identityService, type IdentityService } from './services/identity/index.js';
-import { imageService } from './services/image/index.js';
+import { imageService, type ImageService } from './services/image/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -20,6 +20,7 @@ export interface Cloud {
   config: Config;
   platform: Platform;
   identity: IdentityService;
+  image: ImageService;
   app: FastifyInstance;
   adminPassword: string;
   demoPassword: string;
@@ -33,7 +34,8 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
   let database: Database | null = null;
   try {
     const identity = identityService();
-    const services: ServiceModule[] = [identity, imageService()];
+    const image = imageService();
+    const services: ServiceModule[] = [identity, image];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';
@@ -57,7 +59,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const db = database;
     let closed = false;
     return {
-      url: baseUrl, authUrl, config, platform, identity, app, adminPassword, demoPassword,
+      url: baseUrl, authUrl, config, platform, identity, image, app, adminPassword, demoPassword,
       async close() {
         if (closed) return;
         closed = true;

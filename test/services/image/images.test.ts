@@ -208,6 +208,21 @@ describe('image service (Glance v2)', () => {
     for (const i of made) await remove(i.id);
   });
 
+  it('lets other services create images from a stream and open them, under the caller\'s visibility', async () => {
+    const { Readable } = await import('node:stream');
+    const ctx = await c.identity.authenticate(demo);
+    const made = await c.image.createFromStream(ctx, { name: 'snap', disk_format: 'raw', container_format: 'bare' }, Readable.from([Buffer.from('snapshot bytes')]));
+    expect(made).toMatchObject({ status: 'active', size: 14, visibility: 'private', owner: demoProject });
+    const opened = await c.image.open(ctx, made.id);
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.data) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('snapshot bytes');
+    const adminCtx = await c.identity.authenticate(c.adminToken);
+    const adminImg = await c.image.createFromStream(adminCtx, { name: 'admins', disk_format: 'raw', container_format: 'bare' }, Readable.from([Buffer.from('x')]));
+    await expect(c.image.open(ctx, adminImg.id)).rejects.toMatchObject({ status: 404 });
+    for (const i of [made, adminImg]) await remove(i.id);
+  });
+
   it('serves version discovery and the schemas clients fetch', async () => {
     const root = await c.api('GET', '/image/');
     expect(root.status).toBe(300);
