@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -140,8 +140,8 @@ function uploadFile(origin: string, path: string, headers: Record<string, string
   });
 }
 
-/** GET of an image's data into a file, streamed. */
-function downloadFile(origin: string, path: string, headers: Record<string, string>, out: string, agent: http.Agent): Promise<{ status: number; bytes: number; error?: string }> {
+/** GET of an image's data into a file (or, with `out` null, read and discarded), streamed. */
+function downloadFile(origin: string, path: string, headers: Record<string, string>, out: string | null, agent: http.Agent): Promise<{ status: number; bytes: number; error?: string }> {
   const u = new URL(origin);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, method: 'GET', path, agent, headers }, (res) => {
@@ -150,6 +150,13 @@ function downloadFile(origin: string, path: string, headers: Record<string, stri
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status, bytes: 0, error: short(Buffer.concat(chunks).toString('utf8')) }));
+        return;
+      }
+      if (out === null) {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => { bytes += c.length; });
+        res.on('end', () => resolve({ status, bytes }));
+        res.on('error', reject);
         return;
       }
       pipeline(res, createWriteStream(out, { highWaterMark: MiB }))
@@ -248,3 +255,408 @@ function hashRates(buf: Buffer): { md5: number; sha512: number; both: number } {
 
 // ---------------------------------------------------------------------------------------
 
+interface Transfer {
+  server: 'stratus' | 'bare';
+  /** download: into a file; discard: read by the client and thrown away (the server's own send rate). */
+  kind: 'upload' | 'download' | 'discard';
+  sizeMiB: number;
+  run: number;
+  ok: boolean;
+  error?: string;
+  ms: number;
+  /** Uploads: time from the client's last byte to the server's 204 (hashing what is still buffered, fsync, database). */
+  tailMs: number;
+  mibps: number;
+  mem: ReturnType<ReturnType<typeof memoryWatch>['stop']>;
+  serverCpuPct: number | null;
+  clientCpuPct: number;
+  otherCpuPct: number | null;
+}
+
+/** One server under test, as far as moving one image through it goes. */
+interface Target {
+  server: 'stratus' | 'bare';
+  proc: ServerProcess;
+  headers: Record<string, string>;
+  /** Makes a place for one image's data; returns the path of its data. */
+  create(name: string): Promise<{ path: string } | { error: string }>;
+  remove(path: string): Promise<string | null>;
+}
+
+interface StepStats { name: string; p50: number; p99: number; mean: number }
+interface SmallResult {
+  concurrency: number;
+  images: number;
+  failed: number;
+  failures: string[];
+  ms: number;
+  steps: StepStats[];
+  serverCpuPct: number | null;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const sizeName = (m: number) => (m >= 1024 ? `${m / 1024} GiB` : `${m} MiB`);
+
+/** One timed transfer, with the server's memory and everyone's CPU watched while it runs. */
+async function timed(t: Target, kind: Transfer['kind'], sizeMiB: number, run: number, go: () => Promise<{ error: string | null; sentAt?: number }>): Promise<Transfer> {
+  await new Promise((r) => setTimeout(r, 200)); // let the previous transfer's garbage and writeback settle a little
+  const pid = t.proc.pid;
+  const mem = memoryWatch(pid);
+  const s0 = procCpuMs(pid);
+  const b0 = machineBusyMs();
+  const c0 = process.cpuUsage();
+  const start = performance.now();
+  let out: { error: string | null; sentAt?: number };
+  try { out = await go(); } catch (e) { out = { error: String(e) }; }
+  const end = performance.now();
+  const ms = end - start;
+  const s1 = procCpuMs(pid);
+  const b1 = machineBusyMs();
+  const c = process.cpuUsage(c0);
+  const m = mem.stop();
+  const serverCpuPct = s0 !== null && s1 !== null ? ((s1 - s0) / ms) * 100 : null;
+  const clientCpuPct = ((c.user + c.system) / 1000 / ms) * 100;
+  return {
+    server: t.server, kind, sizeMiB, run, ok: out.error === null, ms, mibps: rate(sizeMiB * MiB, ms), mem: m,
+    tailMs: out.sentAt !== undefined && Number.isFinite(out.sentAt) ? end - out.sentAt : NaN,
+    serverCpuPct, clientCpuPct,
+    otherCpuPct: b0 !== null && b1 !== null && serverCpuPct !== null ? Math.max(0, ((b1 - b0) / ms) * 100 - serverCpuPct - clientCpuPct) : null,
+    ...(out.error !== null ? { error: out.error } : {}),
+  };
+}
+
+/** Creates an image of `sizeMiB` (the start of `src`), uploads it, downloads it into `work`, deletes it. */
+async function moveImage(t: Target, src: string, work: string, sizeMiB: number, run: number, agent: http.Agent): Promise<{ transfers: Transfer[]; errors: string[] }> {
+  const size = sizeMiB * MiB;
+  const errors: string[] = [];
+  const transfers: Transfer[] = [];
+  const made = await t.create(`bench-${sizeMiB}m-${run}`);
+  if ('error' in made) return { transfers, errors: [`${t.server}, ${sizeName(sizeMiB)}: ${made.error}`] };
+  const up = await timed(t, 'upload', sizeMiB, run, async () => {
+    const r = await uploadFile(t.proc.origin, made.path, t.headers, src, size, agent);
+    return { error: r.status === 204 ? null : `PUT ${made.path} answered ${r.status}: ${short(r.body.toString('utf8'))}`, sentAt: r.sentAt };
+  });
+  transfers.push(up);
+  if (up.ok) {
+    const out = join(work, 'download.bin');
+    transfers.push(await timed(t, 'download', sizeMiB, run, async () => {
+      const r = await downloadFile(t.proc.origin, made.path, t.headers, out, agent);
+      if (r.status !== 200) return { error: `GET ${made.path} answered ${r.status}: ${r.error}` };
+      if (r.bytes !== size) return { error: `GET ${made.path} returned ${r.bytes} bytes, expected ${size}` };
+      return { error: sameSample(src, out, size) ? null : 'downloaded bytes differ from the uploaded ones' };
+    }));
+    rmSync(out, { force: true });
+    if (sizeMiB === BIG_MIB) {
+      transfers.push(await timed(t, 'discard', sizeMiB, run, async () => {
+        const r = await downloadFile(t.proc.origin, made.path, t.headers, null, agent);
+        if (r.status !== 200) return { error: `GET ${made.path} answered ${r.status}: ${r.error}` };
+        return { error: r.bytes === size ? null : `GET ${made.path} returned ${r.bytes} bytes, expected ${size}` };
+      }));
+    }
+  }
+  const gone = await t.remove(made.path);
+  if (gone) errors.push(`${t.server}, deleting the ${sizeName(sizeMiB)} image: ${gone}`);
+  return { transfers, errors };
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const adminPassword = `bench-${randomBytes(12).toString('base64url')}`;
+  const work = mkdtempSync(join(tmpdir(), 'stratus-bench-image-'));
+  const src = join(work, 'source.bin');
+  const findings: string[] = [];
+  let stratus: StratusProcess | null = null;
+  let bare: ServerProcess | null = null;
+  try {
+    const t0 = performance.now();
+    makeSource(src, BIG_MIB);
+    const genMs = performance.now() - t0;
+    const bigBytes = BIG_MIB * MiB;
+
+    const t1 = performance.now();
+    stratus = await startStratus(adminPassword);
+    const startupMs = performance.now() - t1;
+    const bareDir = join(work, 'bare');
+    mkdirSync(bareDir);
+    bare = await startBareBlobServer(bareDir);
+    const fsData = fsOf(stratus.dataDir);
+    const fsWork = fsOf(work);
+    const sameFs = fsData.dev === fsWork.dev;
+    if (!sameFs) findings.push(`the data dir (${fsData.df}) and the temp dir (${fsWork.df}) are on different filesystems: the cp baseline does not match the server's disk`);
+
+    // cp before the server cases; the hash ceiling while nothing else runs.
+    const cpBefore = await timeCp(src, join(work, 'copy.bin'));
+    const pool = Buffer.alloc(Math.min(bigBytes, 256 * MiB));
+    const sfd = openSync(src, 'r');
+    try { readSync(sfd, pool, 0, pool.length, 0); } finally { closeSync(sfd); }
+    const hashes = hashRates(pool);
+
+    const o = stratus.origin;
+    const v3 = new URL(stratus.authUrl).pathname.replace(/\/$/, '');
+    const issued = await send(o, { method: 'POST', path: `${v3}/auth/tokens`, body: json({
+      auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: adminPassword } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } },
+    }) });
+    if (issued.status !== 201) throw new Error(`admin password auth failed: ${issued.status} ${short(issued.body)}`);
+    const auth = { 'x-auth-token': String(issued.headers['x-subject-token']) };
+    const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, SMALL_CONCURRENCY) });
+
+    const stratusTarget: Target = {
+      server: 'stratus', proc: stratus, headers: auth,
+      async create(name) {
+        const r = await request(o, 'POST', '/image/v2/images', { ...auth, 'content-type': 'application/json' }, json({ name, disk_format: 'raw', container_format: 'bare' }), agent);
+        if (r.status !== 201) return { error: `POST /image/v2/images answered ${r.status}: ${short(r.body.toString('utf8'))}` };
+        return { path: `/image/v2/images/${(JSON.parse(r.body.toString('utf8')) as { id: string }).id}/file` };
+      },
+      async remove(path) {
+        const r = await request(o, 'DELETE', path.replace(/\/file$/, ''), auth, undefined, agent);
+        return r.status === 204 ? null : `DELETE answered ${r.status}: ${short(r.body.toString('utf8'))}`;
+      },
+    };
+    const bareTarget: Target = {
+      server: 'bare', proc: bare, headers: {},
+      create: async () => ({ path: '/' }),
+      async remove(path) {
+        const r = await request(bare!.origin, 'DELETE', path, {}, undefined, agent);
+        return r.status === 204 ? null : `DELETE answered ${r.status}`;
+      },
+    };
+
+    const transfers: Transfer[] = [];
+    const move = async (t: Target, sizeMiB: number, run: number, keep = true) => {
+      const r = await moveImage(t, src, work, sizeMiB, run, agent);
+      if (keep) transfers.push(...r.transfers);
+      findings.push(...r.errors);
+      for (const x of r.transfers) if (!x.ok && !keep) findings.push(`warm-up ${x.kind} on ${t.server}: ${x.error}`);
+    };
+    // Warm-up, untimed: first-use costs (code loading, JIT, first buffers) stay off the 64 MiB row.
+    await move(stratusTarget, 1, 0, false);
+    await move(bareTarget, 1, 0, false);
+    const baseline = procStatus(stratus.pid);
+    for (const sizeMiB of SIZES_MIB.slice(0, -1)) await move(stratusTarget, sizeMiB, 1);
+    // The largest image, alternately through Stratus and the bare server.
+    for (let run = 1; run <= BIG_RUNS; run++) {
+      await move(stratusTarget, BIG_MIB, run);
+      await move(bareTarget, BIG_MIB, run);
+    }
+
+    // Many small images.
+    const small = Buffer.alloc(SMALL_BYTES);
+    pool.copy(small, 0, 0, SMALL_BYTES);
+    const smallRuns: SmallResult[] = [];
+    for (const [concurrency, count] of [[1, SMALL_SEQUENTIAL], [SMALL_CONCURRENCY, SMALL_COUNT]] as const) {
+      if (count > 0) smallRuns.push(await smallImages(stratusTarget, auth, agent, small, concurrency, count));
+    }
+
+    // cp after; the faster of the two is the denominator.
+    const cpAfter = await timeCp(src, join(work, 'copy.bin'));
+    agent.destroy();
+    const finalMem = procStatus(stratus.pid);
+
+    report({
+      transfers, smallRuns, findings, hashes, sameFs, fsData, fsWork, genMs, startupMs, cpBefore, cpAfter, bigBytes,
+      baselineRssMb: (baseline?.rssKb ?? NaN) / 1024, finalRssMb: (finalMem?.rssKb ?? NaN) / 1024, totalMs: Date.now() - began,
+    });
+  } finally {
+    await bare?.stop();
+    await stratus?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function smallImages(t: Target, auth: Record<string, string>, agent: http.Agent, data: Buffer, concurrency: number, count: number): Promise<SmallResult> {
+  const o = t.proc.origin;
+  const pid = t.proc.pid;
+  const lat: Record<string, number[]> = { create: [], upload: [], download: [], delete: [], 'whole image': [] };
+  const failures: string[] = [];
+  let failed = 0;
+  let next = 0;
+  const rssBefore = procStatus(pid)?.rssKb ?? NaN;
+  const s0 = procCpuMs(pid);
+  const t0 = performance.now();
+  const one = async (i: number): Promise<string | null> => {
+    const a = performance.now();
+    const made = await t.create(`bench-small-${concurrency}-${i}`);
+    if ('error' in made) return made.error;
+    const b = performance.now();
+    const put = await request(o, 'PUT', made.path, { ...auth, 'content-type': 'application/octet-stream' }, data, agent);
+    if (put.status !== 204) return `PUT /file answered ${put.status}: ${short(put.body.toString('utf8'))}`;
+    const c = performance.now();
+    const get = await request(o, 'GET', made.path, auth, undefined, agent);
+    if (get.status !== 200 || !get.body.equals(data)) return `GET /file answered ${get.status} with ${get.body.length} bytes`;
+    const d = performance.now();
+    const gone = await t.remove(made.path);
+    if (gone) return gone;
+    const e = performance.now();
+    lat.create!.push(b - a); lat.upload!.push(c - b); lat.download!.push(d - c); lat.delete!.push(e - d); lat['whole image']!.push(e - a);
+    return null;
+  };
+  const worker = async () => {
+    while (next < count && failures.length < 5) {
+      const i = next++;
+      let err: string | null;
+      try { err = await one(i); } catch (e) { err = String(e); }
+      if (err) { failed++; failures.push(err); }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ms = performance.now() - t0;
+  const s1 = procCpuMs(pid);
+  const steps = Object.entries(lat).map(([name, v]) => {
+    const sorted = v.sort((x, y) => x - y);
+    return { name, p50: pct(sorted, 50), p99: pct(sorted, 99), mean: sorted.reduce((x, y) => x + y, 0) / (sorted.length || 1) };
+  });
+  return {
+    concurrency, images: next - failed, failed, failures, ms, steps,
+    serverCpuPct: s0 !== null && s1 !== null ? ((s1 - s0) / ms) * 100 : null,
+    rssBeforeMb: rssBefore / 1024, rssAfterMb: (procStatus(pid)?.rssKb ?? NaN) / 1024,
+  };
+}
+
+interface ReportInput {
+  transfers: Transfer[];
+  smallRuns: SmallResult[];
+  findings: string[];
+  hashes: { md5: number; sha512: number; both: number };
+  sameFs: boolean;
+  fsData: { df: string };
+  fsWork: { df: string };
+  genMs: number;
+  startupMs: number;
+  cpBefore: { ms: number; fsyncMs: number };
+  cpAfter: { ms: number; fsyncMs: number };
+  bigBytes: number;
+  baselineRssMb: number;
+  finalRssMb: number;
+  totalMs: number;
+}
+
+function report(r: ReportInput): void {
+  const cpRates = [rate(r.bigBytes, r.cpBefore.ms), rate(r.bigBytes, r.cpAfter.ms)];
+  const cpRate = Math.max(...cpRates);
+  const cpBest = cpRates[0]! >= cpRates[1]! ? r.cpBefore : r.cpAfter;
+  const cpSyncRate = rate(r.bigBytes, cpBest.ms + cpBest.fsyncMs);
+  const mb = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+  const signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}` : '–');
+  const secs = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '');
+  const growth = (t: Transfer) => t.mem.peakMb - t.mem.beforeMb;
+  const bigName = sizeName(BIG_MIB);
+
+  const columns = ['case', '× cp', 'MiB/s', 'seconds', 'after last byte s', 'RSS before MB', 'peak RSS MB', 'peak growth MB', 'server CPU', 'client CPU', 'other CPU'];
+  const cpRow = (name: string, v: number, ms: number) => [name, fmt.ratio(v / cpRate), fmt.int(v), secs(ms), '', '', '', '', '', '', ''];
+  const body: string[][] = [cpRow('cp, before (baseline)', cpRates[0]!, r.cpBefore.ms)];
+  const bigRuns = r.transfers.filter((t) => t.sizeMiB === BIG_MIB).length > 2;
+  for (const t of r.transfers) {
+    const name = `${t.server === 'bare' ? 'bare node:http ' : ''}${t.kind === 'discard' ? 'download, discarded' : t.kind} ${sizeName(t.sizeMiB)}${t.sizeMiB === BIG_MIB && bigRuns ? ` (run ${t.run})` : ''}`;
+    if (!t.ok) { body.push([name, 'failed', '', '', '', '', '', '', '', '', '']); continue; }
+    body.push([
+      name, fmt.ratio(t.mibps / cpRate), fmt.int(t.mibps), secs(t.ms), secs(t.tailMs), mb(t.mem.beforeMb), mb(t.mem.peakMb), signed(growth(t)),
+      fmt.pct(t.serverCpuPct), fmt.pct(t.clientCpuPct), fmt.pct(t.otherCpuPct),
+    ]);
+  }
+  body.push(cpRow('cp, after (baseline)', cpRates[1]!, r.cpAfter.ms));
+
+  const smallColumns = ['small images (64 KiB)', 'images', 'images/s', 'requests/s', 'create p50/p99 ms', 'upload p50/p99 ms', 'download p50/p99 ms', 'delete p50/p99 ms', 'whole image p50/p99 ms', 'server CPU'];
+  const smallBody = r.smallRuns.map((s) => {
+    const step = (n: string) => { const x = s.steps.find((y) => y.name === n)!; return `${fmt.ms(x.p50)} / ${fmt.ms(x.p99)}`; };
+    const sec = s.ms / 1000;
+    return [
+      `${s.concurrency} at a time`, `${s.images}${s.failed ? ` (${s.failed} failed)` : ''}`, fmt.int(s.images / sec), fmt.int((s.images * 4) / sec),
+      step('create'), step('upload'), step('download'), step('delete'), step('whole image'), fmt.pct(s.serverCpuPct),
+    ];
+  });
+
+  /** The best run of the largest image, per server and direction. */
+  const best = (server: Transfer['server'], kind: Transfer['kind']) =>
+    r.transfers.filter((t) => t.server === server && t.kind === kind && t.sizeMiB === BIG_MIB && t.ok).sort((a, b) => b.mibps - a.mibps)[0] ?? null;
+  const summary: string[] = [];
+  for (const kind of ['upload', 'download'] as const) {
+    const t = best('stratus', kind);
+    if (!t) { summary.push(`Target (${kind} of ${bigName} ≥ ${TARGET} × cp): not measured, the ${kind} failed.`); continue; }
+    const ratio = t.mibps / cpRate;
+    const b = best('bare', kind);
+    summary.push(`Target (${kind} of ${bigName} ≥ ${TARGET} × cp): **${ratio >= TARGET ? 'met' : 'missed'}**, ${fmt.ratio(ratio)} × (${fmt.int(t.mibps)} vs ${fmt.int(cpRate)} MiB/s${BIG_RUNS > 1 ? `, best of ${BIG_RUNS} runs` : ''})${b ? `; the bare node:http server doing the same work reached ${fmt.ratio(b.mibps / cpRate)} × cp (${fmt.int(b.mibps)} MiB/s), so Stratus runs at ${fmt.ratio(t.mibps / b.mibps)} × bare Node` : ''}.`);
+  }
+  const dl = best('stratus', 'download');
+  const discard = best('stratus', 'discard');
+  const bareDiscard = best('bare', 'discard');
+  if (discard) {
+    summary.push(`The server's own send rate (the client reads the ${bigName} and throws it away): ${fmt.int(discard.mibps)} MiB/s = ${fmt.ratio(discard.mibps / cpRate)} × cp${bareDiscard ? ` (bare node:http ${fmt.int(bareDiscard.mibps)} MiB/s)` : ''}, server CPU ${fmt.pct(discard.serverCpuPct)}${dl ? `. Downloading into a file is slower, ${fmt.int(dl.mibps)} MiB/s, with the client at ${fmt.pct(dl.clientCpuPct)} CPU against the server's ${fmt.pct(dl.serverCpuPct)}: the client's own writes are most of that cost` : ''}.`);
+  }
+  const smallest = SIZES_MIB[0]!;
+  const memLines: string[] = [];
+  let flat = true;
+  let measuredMem = false;
+  for (const kind of ['upload', 'download'] as const) {
+    const ts = r.transfers.filter((t) => t.server === 'stratus' && t.kind === kind && t.ok);
+    const lo = ts.find((t) => t.sizeMiB === smallest);
+    const his = ts.filter((t) => t.sizeMiB === BIG_MIB);
+    if (!lo || !his.length || smallest === BIG_MIB) continue;
+    measuredMem = true;
+    const hiGrowth = Math.max(...his.map(growth));
+    const allowed = FLAT_FRACTION * (BIG_MIB - smallest) * (MiB / 1e6);
+    if (!(hiGrowth - growth(lo) < allowed)) flat = false;
+    const bySize = SIZES_MIB.map((m) => ({ m, g: Math.max(...ts.filter((t) => t.sizeMiB === m).map(growth)) }));
+    memLines.push(`${kind} ${bySize.map(({ m, g }) => `${signed(g)} MB at ${sizeName(m)}`).join(', ')}`);
+  }
+  if (measuredMem) {
+    summary.push(`Memory stays flat as the image grows (the ${bigName} transfers' peak RSS growth exceeds the ${sizeName(smallest)} one's by less than ${FLAT_FRACTION * 100}% of the size difference): **${flat ? 'yes' : 'no'}**. Peak growth: ${memLines.join('; ')}${BIG_RUNS > 1 ? ` (${bigName}: the larger of ${BIG_RUNS} runs)` : ''}.`);
+  } else {
+    summary.push('Memory flatness: not measured, a transfer failed.');
+  }
+  const upBig = best('stratus', 'upload');
+  summary.push(`Hashing ceiling: the server computes md5 and sha512 of every upload on its one JavaScript thread; in this process md5 runs at ${fmt.int(r.hashes.md5)} MiB/s and sha512 at ${fmt.int(r.hashes.sha512)} MiB/s, so the two in one thread top out at ${fmt.int(r.hashes.both)} MiB/s = ${fmt.ratio(r.hashes.both / cpRate)} × cp, before a byte is written${upBig ? `; the best ${bigName} upload ran at ${fmt.ratio(upBig.mibps / r.hashes.both)} × that ceiling` : ''}.`);
+  summary.push(`Durability: an upload's time includes the server's fsync before its 204 ("after last byte" is the wait from the client's last byte to the 204); cp does not sync. fsync of the ${bigName} copy right after the faster cp took ${(cpBest.fsyncMs / 1000).toFixed(2)} s (cp + fsync: ${fmt.int(cpSyncRate)} MiB/s${upBig ? `; the best upload is ${fmt.ratio(upBig.mibps / cpSyncRate)} × that` : ''}).`);
+  for (const s of r.smallRuns) {
+    if (s.failures.length) summary.push(`Small images, ${s.concurrency} at a time: ${s.failed} failed, e.g. ${s.failures[0]}.`);
+  }
+  const last = r.smallRuns[r.smallRuns.length - 1];
+  if (last) summary.push(`Small images: ${fmt.int((last.images * 4) / (last.ms / 1000))} requests/s (${fmt.int(last.images / (last.ms / 1000))} images/s) with ${last.concurrency} at a time; server RSS ${mb(last.rssBeforeMb)} → ${mb(last.rssAfterMb)} MB over those ${last.images} images.`);
+
+  const context = [
+    `Run ${new Date().toISOString()}, ${machine()}.`,
+    `Disk: data dir ${r.fsData.df}, temp dir ${r.fsWork.df}: ${r.sameFs ? 'same filesystem' : '**different filesystems**'}. Page cache not dropped: the source file is hot for cp and for uploads alike, and every write lands in the page cache first.`,
+    `cp of ${bigName}: ${fmt.int(cpRates[0]!)} MiB/s before, ${fmt.int(cpRates[1]!)} MiB/s after the server cases; ratios use the faster, ${fmt.int(cpRate)} MiB/s.`,
+    `Generating the ${bigName} source file took ${(r.genMs / 1000).toFixed(1)} s; Stratus start-up (fresh data dir) ${(r.startupMs / 1000).toFixed(1)} s; server RSS ${mb(r.baselineRssMb)} MB before the timed transfers, ${mb(r.finalRssMb)} MB at the end; whole bench ${(r.totalMs / 1000).toFixed(0)} s.`,
+    ...(Math.max(...cpRates) / Math.min(...cpRates) > 1.5
+      ? [`Noise: the two cp runs differ by ${fmt.ratio(Math.max(...cpRates) / Math.min(...cpRates))} ×; on this machine writing fresh page-cache pages costs very different amounts of kernel time from one minute to the next, so every "× cp" figure carries that uncertainty.`]
+      : []),
+    ...r.findings.map((f) => `Finding: ${f}.`),
+  ];
+  const errs = r.transfers.filter((t) => !t.ok).map((t) => `${t.server} ${t.kind} ${sizeName(t.sizeMiB)}: ${t.error}`);
+  const hwmNote = r.transfers.some((t) => !t.mem.hwmReset)
+    ? 'Peak RSS is the highest VmRSS seen polling /proc/PID/status every 10 ms (VmHWM could not be reset).'
+    : 'Peak RSS is the kernel\'s VmHWM, reset (`/proc/PID/clear_refs`) just before each transfer, or the highest VmRSS seen polling every 10 ms if that is higher; "peak growth" is the peak minus VmRSS just before the transfer.';
+
+  process.stdout.write(`\nImage benchmark: ${SIZES_MIB.map(sizeName).join(', ')} images (${bigName} ${BIG_RUNS}×), then ${r.smallRuns.map((s) => `${s.images} small ${s.concurrency} at a time`).join(' and ')}\n\n`);
+  process.stdout.write(`${simpleTable(columns, body, false)}\n\n${simpleTable(smallColumns, smallBody, false)}\n\n`);
+  process.stdout.write(`${[...summary, ...context].map((l) => `- ${l.replace(/\*\*/g, '')}`).join('\n')}\n`);
+  if (errs.length) process.stdout.write(`\nfailures:\n${errs.map((e) => `  ! ${e}`).join('\n')}\n`);
+
+  if (WRITE) {
+    const md = [
+      '## Image (Glance v2)',
+      '',
+      `\`npx tsx bench/image.ts --write\`. One client, one transfer at a time: each image (${SIZES_MIB.map(sizeName).join(', ')}; ${bigName} ${BIG_RUNS} times) is created, uploaded from a file (\`PUT /v2/images/{id}/file\`, streamed, with Content-Length), downloaded into a file (\`GET …/file\`, streamed, first, middle and last 64 KiB compared) and deleted; a 1 MiB image goes first, untimed. The source is random-ish data in a temp dir on the same filesystem as the server's data dir. "× cp" is a transfer's rate divided by \`cp\` of the same ${bigName} file within that directory, run once before and once after the server cases (the faster of the two). Rates cover the whole request: for uploads until the 204, which the server sends after hashing (md5, sha512), fsync and the database update; for downloads until the last byte is in the client's file. The *download, discarded* rows read the ${bigName} image and throw the bytes away, which measures the server's sending without the client's file writes. The *bare node:http* rows are a reference measured in the same run: a bare Node server that streams the body through md5 and sha512 into a file, fsyncs and answers 204, and streams the file back, with no routing, auth or database. ${hwmNote} "Other CPU" is every other process on the machine, kernel writeback included.`,
+      '',
+      simpleTable(columns, body, true),
+      '',
+      `Many small images: each is created, uploaded (64 KiB), downloaded (checked) and deleted, 4 requests; first ${SMALL_SEQUENTIAL} one at a time, then ${SMALL_COUNT} with ${SMALL_CONCURRENCY} clients in parallel, over keep-alive connections.`,
+      '',
+      simpleTable(smallColumns, smallBody, true),
+      '',
+      ...summary.map((l) => `- ${l}`),
+      ...context.map((l) => `- ${l}`),
+      ...(errs.length ? ['', 'Failures:', '', ...errs.map((e) => `- \`${e.replace(/`/g, "'")}\``)] : []),
+    ].join('\n');
+    const path = writeSection('image', md);
+    process.stdout.write(`\nwrote ${path}\n`);
+  }
+}
+
+await main();
