@@ -610,7 +610,7 @@ function report(r: ReportInput): void {
     summary.push('Memory flatness: not measured, a transfer failed.');
   }
   const upBig = best('stratus', 'upload');
-  summary.push(`Hashing ceiling: the server computes md5 and sha512 of every upload on its one JavaScript thread; in this process md5 runs at ${fmt.int(r.hashes.md5)} MiB/s and sha512 at ${fmt.int(r.hashes.sha512)} MiB/s, so the two in one thread top out at ${fmt.int(r.hashes.both)} MiB/s = ${fmt.ratio(r.hashes.both / cpRate)} × cp, before a byte is written${upBig ? `; the best ${bigName} upload ran at ${fmt.ratio(upBig.mibps / r.hashes.both)} × that ceiling` : ''}.`);
+  summary.push(`Hashing ceiling: every upload's md5 and sha512 are computed on one worker thread beside the event loop (blobs over 8 MiB; src/platform/blobs/hasher.ts); md5 runs at ${fmt.int(r.hashes.md5)} MiB/s and sha512 at ${fmt.int(r.hashes.sha512)} MiB/s here, so that thread tops out at ${fmt.int(r.hashes.both)} MiB/s = ${fmt.ratio(r.hashes.both / cpRate)} × cp${upBig ? `; the best ${bigName} upload ran at ${fmt.ratio(upBig.mibps / r.hashes.both)} × that ceiling` : ''}.`);
   summary.push(`Durability: an upload's time includes the server's fsync before its 204 ("after last byte" is the wait from the client's last byte to the 204); cp does not sync. fsync of the ${bigName} copy right after the faster cp took ${(cpBest.fsyncMs / 1000).toFixed(2)} s (cp + fsync: ${fmt.int(cpSyncRate)} MiB/s${upBig ? `; the best upload is ${fmt.ratio(upBig.mibps / cpSyncRate)} × that` : ''}).`);
   for (const s of r.smallRuns) {
     if (s.failures.length) summary.push(`Small images, ${s.concurrency} at a time: ${s.failed} failed, e.g. ${s.failures[0]}.`);

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { StreamHasher } from './hasher.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -27,8 +28,7 @@ export class FsBlobStore implements BlobStore {
     const final = this.path(key);
     await mkdir(dirname(final), { recursive: true });
     const tmp = join(dirname(final), `.tmp-${randomUUID()}`);
-    const md5 = createHash('md5');
-    const sha512 = createHash('sha512');
+    const hasher = new StreamHasher();
     let size = 0;
     const heads: Buffer[] = [];
     let headLen = 0;
@@ -36,10 +36,10 @@ export class FsBlobStore implements BlobStore {
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
         if (opts.maxBytes !== undefined && size > opts.maxBytes) return done(new BlobTooLarge(opts.maxBytes));
-        md5.update(chunk);
-        sha512.update(chunk);
+        const wait = hasher.update(chunk);
         if (headLen < HEAD_BYTES) { heads.push(chunk.subarray(0, HEAD_BYTES - headLen)); headLen += Math.min(chunk.length, HEAD_BYTES - headLen); }
-        done(null, chunk);
+        if (wait) wait.then(() => done(null, chunk), done);
+        else done(null, chunk);
       },
     });
     try {
@@ -48,10 +48,12 @@ export class FsBlobStore implements BlobStore {
       try { await fh.sync(); } finally { await fh.close(); }
       await rename(tmp, final);
     } catch (err) {
+      hasher.abort();
       await rm(tmp, { force: true });
       throw err;
     }
-    return { size, md5: md5.digest('hex'), sha512: sha512.digest('hex'), head: Buffer.concat(heads) };
+    const { md5, sha512 } = await hasher.digest();
+    return { size, md5, sha512, head: Buffer.concat(heads) };
   }
 
   async open(key: string, range?: { start: number; end: number }): Promise<Readable> {
