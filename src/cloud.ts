@@ -8,6 +8,7 @@ import { TaskQueue, taskMigrations } from './platform/tasks/queue.js';
 import type { Platform, ServiceModule } from './platform/service.js';
 import { identityService, type IdentityService } from './services/identity/index.js';
 import { imageService, type ImageService } from './services/image/index.js';
+import { networkService, type NetworkService } from './services/network/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -21,6 +22,7 @@ export interface Cloud {
   platform: Platform;
   identity: IdentityService;
   image: ImageService;
+  network: NetworkService;
   app: FastifyInstance;
   adminPassword: string;
   demoPassword: string;
@@ -35,7 +37,8 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
   try {
     const identity = identityService();
     const image = imageService();
-    const services: ServiceModule[] = [identity, image];
+    const network = networkService();
+    const services: ServiceModule[] = [identity, image, network];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';
@@ -59,7 +62,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const db = database;
     let closed = false;
     return {
-      url: baseUrl, authUrl, config, platform, identity, image, app, adminPassword, demoPassword,
+      url: baseUrl, authUrl, config, platform, identity, image, network, app, adminPassword, demoPassword,
       async close() {
         if (closed) return;
         closed = true;

@@ -31,6 +31,8 @@ export interface IdentityService extends ServiceModule {
   authenticate(token: string): Promise<RequestContext>;
   syncCatalog(baseUrl: string, services: ServiceModule[]): Promise<void>;
   bootstrapResult(): BootstrapResult;
+  /** The id of a project of the Default domain by name (bootstrap data of other services). */
+  projectIdByName(name: string): Promise<string | null>;
   core(): Identity;
 }
 
@@ -69,6 +71,10 @@ export function identityService(): IdentityService {
       const id = need();
       await syncCatalog(id.db, id.config.region, baseUrl, services);
       id.changed();
+    },
+    async projectIdByName(name) {
+      const row = await need().db.selectFrom('project').select('id').where('name', '=', name).where('domain_id', '=', 'default').where('is_domain', '=', 0).executeTakeFirst();
+      return row?.id ?? null;
     },
     bootstrapResult: () => { if (!boot) throw new Error('identity service not started'); return boot; },
     core: need,

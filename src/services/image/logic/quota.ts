@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Dialect } from '../../../platform/db/index.js';
+import { lockKey } from '../../../platform/db/locks.js';
 import { ApiError } from '../../../platform/http/errors.js';
 import type { ImageDb } from '../store.js';
 
@@ -9,9 +10,7 @@ import type { ImageDb } from '../store.js';
  * uploads racing for the last bytes have exactly one winner: SQLite serialises write
  * transactions already, PostgreSQL takes an advisory lock on the project.
  */
-export async function lockProject(trx: ImageDb, dialect: Dialect, projectId: string): Promise<void> {
-  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`image-quota:${projectId}`}))`.execute(trx);
-}
+export const lockProject = (trx: ImageDb, dialect: Dialect, projectId: string): Promise<void> => lockKey(trx, dialect, `image-quota:${projectId}`);
 
 export async function usedBytes(trx: ImageDb, projectId: string): Promise<number> {
   const r = await trx.selectFrom('image').select([

@@ -1,0 +1,23 @@
+/**
+ * Seams between the parts of the network service that land separately: the core (networks,
+ * subnets, ports) calls these, and the parts that own the behaviour register them.
+ */
+import type { NetDb } from '../store.js';
+import type { RequestContext } from '../../../platform/auth/context.js';
+
+export interface NetworkHooks {
+  /** The project's `default` security group, created with upstream's default rules on first use. */
+  defaultSecurityGroup?: (trx: NetDb, projectId: string) => Promise<string>;
+  /** Refuses security group ids the project may not use; returns them normalised. */
+  checkSecurityGroups?: (trx: NetDb, projectId: string, ids: string[], isAdmin: boolean) => Promise<string[]>;
+  /** Before a port is deleted (routers refuse to lose interface ports, floating IPs let go). */
+  beforePortDelete?: Array<(trx: NetDb, portId: string, deviceOwner: string, byRouterApi: boolean) => Promise<void>>;
+  /** Before a subnet is deleted (a router interface on it is in use). */
+  beforeSubnetDelete?: Array<(trx: NetDb, subnetId: string) => Promise<void>>;
+  /** A CIDR from a subnet pool for a new subnet (the subnet pools part provides it). */
+  allocateFromPool?: (trx: NetDb, req: { ctx: RequestContext; poolId: string | null; useDefault: boolean; ipVersion: number; prefixlen: unknown; cidr: unknown; projectId: string }) => Promise<{ cidr: string; poolId: string }>;
+  /** Extension aliases the parts provide, for /v2.0/extensions. */
+  extensions: string[];
+}
+
+export const newHooks = (): NetworkHooks => ({ beforePortDelete: [], beforeSubnetDelete: [], extensions: [] });
