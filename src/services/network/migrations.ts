@@ -74,11 +74,14 @@ export const networkMigrations: Record<string, Migration> = {
       await s.createTable('ip_allocation')
         .addColumn('subnet_id', 'varchar(36)', (c) => c.notNull().references('subnet.id').onDelete('cascade'))
         .addColumn('ip_address', 'varchar(64)', (c) => c.notNull())
+        // The address as 32 hex digits: sorts and compares like the number, for range counts.
+        .addColumn('ip_key', 'varchar(32)', (c) => c.notNull())
         .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
         .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('port.id').onDelete('cascade'))
         .addPrimaryKeyConstraint('ip_allocation_pk', ['subnet_id', 'ip_address'])
         .execute();
       await s.createIndex('ip_allocation_port_idx').on('ip_allocation').column('port_id').execute();
+      await s.createIndex('ip_allocation_key_idx').on('ip_allocation').columns(['subnet_id', 'ip_key']).execute();
       await s.createTable('port_security_group')
         .addColumn('port_id', 'varchar(36)', (c) => c.notNull().references('port.id').onDelete('cascade'))
         .addColumn('security_group_id', 'varchar(36)', (c) => c.notNull())

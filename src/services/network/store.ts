@@ -18,7 +18,7 @@ export interface PortRow extends Standard {
   port_security_enabled: number; allowed_address_pairs: string; extra_dhcp_opts: string; binding_host_id: string; binding_profile: string;
   binding_vnic_type: string; dns_name: string;
 }
-export interface IpAllocationRow { subnet_id: string; ip_address: string; network_id: string; port_id: string }
+export interface IpAllocationRow { subnet_id: string; ip_address: string; ip_key: string; network_id: string; port_id: string }
 
 export interface NetworkTables {
   network: NetworkRow;

@@ -67,6 +67,9 @@ export function eui64(prefix: Cidr, mac: string): bigint {
   return prefix.base + iid;
 }
 
+/** Fixed-width hex of an address: text order equals numeric order. */
+export const ipKey = (n: bigint): string => n.toString(16).padStart(32, '0');
+
 /** Normalises an address to Neutron's spelling, or null if it is not one. */
 export function normaliseIp(ip: string): string | null {
   const v = ipVersion(ip);

@@ -3,7 +3,8 @@ import { lockKey } from '../../../platform/db/locks.js';
 import { json } from '../../../platform/json.js';
 import { badInput, conflictError, neutronError } from '../api/common.js';
 import type { NetDb, SubnetRow } from '../store.js';
-import { bigToIp, contains, eui64, ipToBig, ipVersion, normaliseIp, parseCidr } from './ip.js';
+import { bigToIp, contains, eui64, ipKey, ipToBig, ipVersion, normaliseIp, parseCidr } from './ip.js';
+import { sql } from 'kysely';
 
 /**
  * IP address management: which address a port gets. The lowest free address of a pool
@@ -99,32 +100,40 @@ export async function allocate(trx: NetDb, dialect: Dialect, portId: string, mac
 
 async function insertOrConflict(trx: NetDb, subnet: SubnetRow, portId: string, ip: string): Promise<void> {
   try {
-    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, ip_address: ip, network_id: subnet.network_id, port_id: portId }).execute();
+    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, ip_address: ip, ip_key: ipKey(ipToBig(ip)), network_id: subnet.network_id, port_id: portId }).execute();
   } catch (err) {
     if (isUniqueViolation(err)) throw conflictError('IpAddressAlreadyAllocated', `IP address ${ip} already allocated in subnet ${subnet.id}`);
     throw err;
   }
 }
 
-/** Takes the lowest free address of the subnet's pools; null when they are full. */
+/**
+ * Takes the lowest free address of the subnet's pools; null when they are full. Finds it by
+ * bisection on range counts over the (subnet, ip_key) index, so the cost grows with the
+ * logarithm of the pool, not with the number of ports already on it.
+ */
 async function lowestFree(trx: NetDb, dialect: Dialect, subnet: SubnetRow, portId: string): Promise<string | null> {
   await lockKey(trx, dialect, `ipam:${subnet.id}`);
   const version = subnet.ip_version as 4 | 6;
   const pools = json<{ start: string; end: string }[]>(subnet.allocation_pools, [])
     .map((p) => ({ start: ipToBig(p.start), end: ipToBig(p.end) })).sort((a, b) => (a.start < b.start ? -1 : 1));
-  {
-    const used = new Set((await trx.selectFrom('ip_allocation').select('ip_address').where('subnet_id', '=', subnet.id).execute()).map((r) => r.ip_address));
-    let chosen: string | null = null;
-    for (const p of pools) {
-      for (let a = p.start; a <= p.end; a++) {
-        const ip = bigToIp(a, version);
-        if (!used.has(ip)) { chosen = ip; break; }
-        if (a - p.start > 1_000_000n) break; // a pool this full is searched no further
-      }
-      if (chosen) break;
+  const used = async (a: bigint, b: bigint): Promise<bigint> => {
+    const r = await trx.selectFrom('ip_allocation').select(sql<number>`count(*)`.as('n'))
+      .where('subnet_id', '=', subnet.id).where('ip_key', '>=', ipKey(a)).where('ip_key', '<=', ipKey(b)).executeTakeFirst();
+    return BigInt(Number(r?.n ?? 0));
+  };
+  for (const p of pools) {
+    if ((await used(p.start, p.end)) > p.end - p.start) continue; // full
+    let lo = p.start;
+    let hi = p.end;
+    // Invariant: [lo, hi] holds a free address. Halve towards the lowest one.
+    while (lo < hi) {
+      const mid = lo + (hi - lo) / 2n;
+      if ((await used(lo, mid)) <= mid - lo) hi = mid; else lo = mid + 1n;
     }
-    if (!chosen) return null;
-    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, ip_address: chosen, network_id: subnet.network_id, port_id: portId }).execute();
+    const chosen = bigToIp(lo, version);
+    await trx.insertInto('ip_allocation').values({ subnet_id: subnet.id, ip_address: chosen, ip_key: ipKey(lo), network_id: subnet.network_id, port_id: portId }).execute();
     return chosen;
   }
+  return null;
 }
