@@ -15,6 +15,16 @@ export function standardView(r: Standard & { id: string }, tags: string[] | unde
   };
 }
 
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const i of items) {
+    const k = key(i);
+    const list = m.get(k);
+    if (list) list.push(i); else m.set(k, [i]);
+  }
+  return m;
+}
+
 export async function tagsFor(db: NetDb, type: string, ids: string[]): Promise<Map<string, string[]>> {
   const m = new Map<string, string[]>(ids.map((id) => [id, []]));
   if (!ids.length) return m;
@@ -27,13 +37,13 @@ export async function tagsFor(db: NetDb, type: string, ids: string[]): Promise<M
 export async function networkViews(db: NetDb, ctx: RequestContext, rows: NetworkRow[]) {
   const ids = rows.map((r) => r.id);
   const tags = await tagsFor(db, 'networks', ids);
-  const subnets = ids.length ? await db.selectFrom('subnet').select(['id', 'network_id']).where('network_id', 'in', ids).orderBy('created_at').execute() : [];
+  const subnetsOf = groupBy(ids.length ? await db.selectFrom('subnet').select(['id', 'network_id']).where('network_id', 'in', ids).orderBy('created_at').execute() : [], (s) => s.network_id);
   return rows.map((n) => {
     const hints = json<string[]>(n.availability_zone_hints, []);
     const v: Record<string, unknown> = {
       ...standardView(n, tags.get(n.id)),
       admin_state_up: bool(n.admin_state_up), status: n.status, shared: bool(n.shared), 'router:external': bool(n.external),
-      mtu: n.mtu, port_security_enabled: bool(n.port_security_enabled), subnets: subnets.filter((s) => s.network_id === n.id).map((s) => s.id),
+      mtu: n.mtu, port_security_enabled: bool(n.port_security_enabled), subnets: (subnetsOf.get(n.id) ?? []).map((s) => s.id),
       availability_zone_hints: hints, availability_zones: hints.length ? hints : ZONES,
       ipv4_address_scope: null, ipv6_address_scope: null, dns_domain: n.dns_domain, l2_adjacency: true, is_default: bool(n.is_default),
     };
@@ -65,18 +75,24 @@ export async function portViews(db: NetDb, ctx: RequestContext, rows: PortRow[])
   const networks = rows.length ? await db.selectFrom('network').select(['id', 'dns_domain']).where('id', 'in', [...new Set(rows.map((r) => r.network_id))]).execute() : [];
   const subnetOrder = ips.length ? await db.selectFrom('subnet').select(['id', 'created_at']).where('id', 'in', [...new Set(ips.map((i) => i.subnet_id))]).execute() : [];
   const rank = new Map(subnetOrder.map((s) => [s.id, s.created_at]));
+  const ipsOf = groupBy(ips, (i) => i.port_id);
+  const sgsOf = groupBy(sgs, (s) => s.port_id);
+  const domains = new Map(networks.map((n) => [n.id, n.dns_domain]));
   return rows.map((p) => {
-    const fixed = ips.filter((i) => i.port_id === p.id).sort((a, b) => (rank.get(a.subnet_id) ?? 0) - (rank.get(b.subnet_id) ?? 0))
+    const fixed = (ipsOf.get(p.id) ?? []).sort((a, b) => (rank.get(a.subnet_id) ?? 0) - (rank.get(b.subnet_id) ?? 0))
       .map((i) => ({ subnet_id: i.subnet_id, ip_address: i.ip_address }));
-    const domain = networks.find((n) => n.id === p.network_id)?.dns_domain ?? '';
+    const domain = domains.get(p.network_id) ?? '';
     const v: Record<string, unknown> = {
       ...standardView(p, tags.get(p.id)),
       network_id: p.network_id, admin_state_up: bool(p.admin_state_up), status: p.status, mac_address: p.mac_address,
       fixed_ips: fixed, device_id: p.device_id, device_owner: p.device_owner,
-      security_groups: sgs.filter((s) => s.port_id === p.id).map((s) => s.security_group_id),
+      security_groups: (sgsOf.get(p.id) ?? []).map((s) => s.security_group_id),
       port_security_enabled: bool(p.port_security_enabled), allowed_address_pairs: json(p.allowed_address_pairs, []),
       extra_dhcp_opts: json(p.extra_dhcp_opts, []), dns_name: p.dns_name,
-      dns_assignment: fixed.map((f) => ({ ip_address: f.ip_address, hostname: p.dns_name || `host-${f.ip_address.replace(/[.:]/g, '-')}`, fqdn: `${p.dns_name || `host-${f.ip_address.replace(/[.:]/g, '-')}`}.${domain || 'openstacklocal.'}` })),
+      dns_assignment: fixed.map((f) => {
+        const hostname = p.dns_name || `host-${f.ip_address.replaceAll('.', '-').replaceAll(':', '-')}`;
+        return { ip_address: f.ip_address, hostname, fqdn: `${hostname}.${domain || 'openstacklocal.'}` };
+      }),
       'binding:vnic_type': p.binding_vnic_type,
     };
     if (ctx.isAdmin) {

@@ -54,7 +54,11 @@ export async function createPort(trx: NetDb, dialect: Dialect, hooks: NetworkHoo
   const { network, projectId, body: b, ctx } = input;
   await checkQuota(trx, dialect, projectId, 'port');
   const t = now();
-  const mac = b.mac_address === undefined ? randomMac() : String(b.mac_address).toLowerCase();
+  let mac = b.mac_address === undefined ? randomMac() : String(b.mac_address).toLowerCase();
+  if (b.mac_address === undefined) {
+    // 24 random bits collide within a network of thousands of ports: draw again, as Neutron does.
+    for (let i = 0; i < 16 && (await trx.selectFrom('port').select('id').where('network_id', '=', network.id).where('mac_address', '=', mac).executeTakeFirst()); i++) mac = randomMac();
+  }
   if (!MAC.test(mac) || mac === '00:00:00:00:00:00' || mac === 'ff:ff:ff:ff:ff:ff') throw badInput(`'${String(b.mac_address)}' is not a valid MAC address`);
   if (b.mac_address !== undefined) {
     const taken = await trx.selectFrom('port').select('id').where('network_id', '=', network.id).where('mac_address', '=', mac).executeTakeFirst();
