@@ -18,6 +18,9 @@ import { tagRoutes } from './api/tags.js';
 import { quotaRoutes } from './api/quotas.js';
 import { availabilityRoutes } from './api/availability.js';
 import { agentRoutes } from './api/agents.js';
+import { securityGroupsPart } from './parts/security-groups/index.js';
+import { routersPart } from './parts/routers/index.js';
+import { poolsPart } from './parts/pools/index.js';
 
 /**
  * The networking service (Neutron v2). Parts that land separately (security groups,
@@ -31,7 +34,7 @@ export interface NetworkPart {
   register?(hooks: NetworkHooks): void;
 }
 
-const PARTS: NetworkPart[] = [];
+const PARTS: NetworkPart[] = [securityGroupsPart, routersPart, poolsPart];
 
 export interface NetworkService extends ServiceModule {
   allocatePort(ctx: RequestContext, networkId: string, attrs: Record<string, unknown>): Promise<{ port: PortRow; fixedIps: FixedIp[] }>;
@@ -70,7 +73,12 @@ export function networkService(): NetworkService {
     },
     async releasePorts(ids) {
       const d = need();
-      await d.db.transaction().execute((trx) => deletePortRows(trx, ids));
+      await d.db.transaction().execute(async (trx) => {
+        // The same hooks as the ports API: floating IPs let go of the port first.
+        const ports = ids.length ? await trx.selectFrom('port').select(['id', 'device_owner']).where('id', 'in', ids).execute() : [];
+        for (const p of ports) for (const h of hooks.beforePortDelete ?? []) await h(trx, p.id, p.device_owner, false);
+        await deletePortRows(trx, ids);
+      });
     },
     getNetwork: (ctx, id) => getNetwork(need().db, ctx, id),
     getPort: (ctx, id) => getPort(need().db, ctx, id),

@@ -31,11 +31,20 @@ export const networkList: ListSpec = {
 networkList.columns.created_at = { col: 'created_at', kind: 'int' };
 networkList.columns.updated_at = { col: 'updated_at', kind: 'int' };
 
-/** Networks a caller sees: its own, shared ones and external ones (admins: all). */
+/**
+ * Ids of networks shared with a project through RBAC policies (the pools part owns the
+ * rbac_policy table): access_as_shared or access_as_external, to the project or to '*'.
+ */
+export const rbacNetworkIds = (db: NetDb, projectId: string) => db.selectFrom('rbac_policy').select('rbac_policy.object_id')
+  .where('rbac_policy.object_type', '=', 'network').where('rbac_policy.action', 'in', ['access_as_shared', 'access_as_external'])
+  .where('rbac_policy.target_project', 'in', [projectId, '*']);
+
+/** Networks a caller sees: its own, shared ones, external ones and those shared with it by RBAC (admins: all). */
 export function visibleNetworks(db: NetDb, ctx: RequestContext) {
   let q = db.selectFrom('network').selectAll('network');
   if (!ctx.isAdmin) {
-    q = q.where((eb) => eb.or([eb('network.project_id', '=', ctx.projectId ?? ''), eb('network.shared', '=', 1), eb('network.external', '=', 1)]));
+    q = q.where((eb) => eb.or([eb('network.project_id', '=', ctx.projectId ?? ''), eb('network.shared', '=', 1), eb('network.external', '=', 1),
+      eb('network.id', 'in', rbacNetworkIds(db, ctx.projectId ?? ''))]));
   }
   return q;
 }
@@ -80,7 +89,7 @@ export function parseNetworkFields(ctx: RequestContext, b: Record<string, unknow
 }
 
 export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promise<void> {
-  const { db, platform } = deps;
+  const { db, platform, hooks } = deps;
   const show = async (req: FastifyRequest, row: NetworkRow) => pickFields(req, (await networkViews(db, req.ctx, [row]))[0]!);
 
   app.post('/v2.0/networks', async (req, reply) => {
@@ -104,6 +113,8 @@ export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promis
     await db.transaction().execute(async (trx) => {
       await checkQuota(trx, platform.dialect, owner, 'network');
       await trx.insertInto('network').values(row).execute();
+      // RBAC: a shared / external network carries Neutron's wildcard policy for it.
+      if (row.shared || row.external) await hooks.networkSharing?.(trx, ctx, row, { shared: row.shared === 1, external: row.external === 1 });
     });
     reply.status(201);
     return { network: await show(req, row) };
@@ -126,12 +137,21 @@ export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promis
     const b = resourceBody(req, 'network', ATTRS.filter((a) => !['tenant_id', 'project_id', 'availability_zone_hints'].includes(a)));
     adminOnly(ctx, b, ['router:external', 'provider:network_type', 'provider:physical_network', 'provider:segmentation_id', 'is_default']);
     const set = parseNetworkFields(ctx, b);
-    if (set.shared === 0 && net.shared === 1) {
-      const foreign = await db.selectFrom('port').select('id').where('network_id', '=', id).where('project_id', '!=', net.project_id)
-        .where('device_owner', 'not like', 'network:%').limit(1).executeTakeFirst();
-      if (foreign) throw conflictError('InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`);
-    }
-    await db.updateTable('network').set({ ...set, updated_at: now(), revision_number: net.revision_number + 1 }).where('id', '=', id).execute();
+    await db.transaction().execute(async (trx) => {
+      const change = {
+        ...(set.shared !== undefined && set.shared !== net.shared ? { shared: set.shared === 1 } : {}),
+        ...(set.external !== undefined && set.external !== net.external ? { external: set.external === 1 } : {}),
+      };
+      // With RBAC present, it decides who still uses the network (projects it is shared with keep their ports).
+      if (hooks.networkSharing) {
+        if (Object.keys(change).length) await hooks.networkSharing(trx, ctx, net, change);
+      } else if (set.shared === 0 && net.shared === 1) {
+        const foreign = await trx.selectFrom('port').select('id').where('network_id', '=', id).where('project_id', '!=', net.project_id)
+          .where('device_owner', 'not like', 'network:%').limit(1).executeTakeFirst();
+        if (foreign) throw conflictError('InvalidSharedSetting', `Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`);
+      }
+      await trx.updateTable('network').set({ ...set, updated_at: now(), revision_number: net.revision_number + 1 }).where('id', '=', id).execute();
+    });
     return { network: await show(req, (await db.selectFrom('network').selectAll().where('id', '=', id).executeTakeFirst())!) };
   });
 
@@ -148,6 +168,7 @@ export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promis
         throw conflictError('NetworkInUse', `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
       }
       await deletePortRows(trx, ports.map((p) => p.id));
+      for (const h of hooks.beforeNetworkDelete ?? []) await h(trx, id);
       await trx.deleteFrom('resource_tag').where('resource_type', '=', 'subnets').where('resource_id', 'in',
         trx.selectFrom('subnet').select('id').where('network_id', '=', id)).execute();
       await trx.deleteFrom('subnet').where('network_id', '=', id).execute();

@@ -7,7 +7,7 @@ import { subnetViews } from '../views.js';
 import { checkQuota } from '../logic/quota.js';
 import { cidrText, overlaps, parseCidr } from '../logic/ip.js';
 import { checkCidr, checkGateway, checkHostRoutes, checkIpv6Modes, checkNameservers, checkPools, defaultGateway, defaultPools } from '../logic/subnets.js';
-import { getNetwork } from './networks.js';
+import { getNetwork, rbacNetworkIds } from './networks.js';
 import { listRows, pickFields, type ListSpec } from './listing.js';
 import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from './common.js';
 
@@ -36,6 +36,8 @@ export function visibleSubnets(db: NetDb, ctx: RequestContext) {
     q = q.where((eb) => eb.or([
       eb('subnet.project_id', '=', ctx.projectId ?? ''),
       eb('subnet.network_id', 'in', eb.selectFrom('network').select('id').where((e) => e.or([e('shared', '=', 1), e('external', '=', 1), e('project_id', '=', ctx.projectId ?? '')]))),
+      // Subnets of networks shared with the project by RBAC.
+      eb('subnet.network_id', 'in', rbacNetworkIds(db, ctx.projectId ?? '')),
     ]));
   }
   return q;

@@ -16,6 +16,10 @@ export interface NetworkHooks {
   beforeSubnetDelete?: Array<(trx: NetDb, subnetId: string) => Promise<void>>;
   /** A CIDR from a subnet pool for a new subnet (the subnet pools part provides it). */
   allocateFromPool?: (trx: NetDb, req: { ctx: RequestContext; poolId: string | null; useDefault: boolean; ipVersion: number; prefixlen: unknown; cidr: unknown; projectId: string }) => Promise<{ cidr: string; poolId: string }>;
+  /** A network created or updated shared / router:external: RBAC keeps the matching wildcard policies in step, and may refuse (still in use). */
+  networkSharing?: (trx: NetDb, ctx: RequestContext, net: { id: string; project_id: string }, change: { shared?: boolean; external?: boolean }) => Promise<void>;
+  /** Before a network is deleted (its RBAC policies go with it). */
+  beforeNetworkDelete?: Array<(trx: NetDb, networkId: string) => Promise<void>>;
   /** Extension aliases the parts provide, for /v2.0/extensions. */
   extensions: string[];
 }

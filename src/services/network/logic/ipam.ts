@@ -57,19 +57,19 @@ export function resolveRequests(networkId: string, subnets: SubnetRow[], request
 }
 
 /** What a port gets when it asks for nothing: one IPv4, one stateful IPv6, and every SLAAC address. */
-export function defaultRequests(subnets: SubnetRow[], deviceOwner: string): { subnet: SubnetRow; ip: string | null }[] {
-  const out: { subnet: SubnetRow; ip: string | null }[] = [];
+export function defaultRequests(subnets: SubnetRow[], deviceOwner: string): { subnet: SubnetRow; ip: string | null; anyV4?: boolean }[] {
+  const out: { subnet: SubnetRow; ip: string | null; anyV4?: boolean }[] = [];
   const v4 = subnets.filter((s) => s.ip_version === 4);
   const v6stateful = subnets.filter((s) => s.ip_version === 6 && !isAutoAddress(s));
   const v6auto = subnets.filter((s) => isAutoAddress(s));
-  if (v4.length) out.push({ subnet: v4[0]!, ip: null });
+  if (v4.length) out.push({ subnet: v4[0]!, ip: null, anyV4: true });
   if (v6stateful.length) out.push({ subnet: v6stateful[0]!, ip: null });
   if (!isRouterPort(deviceOwner)) for (const s of v6auto) out.push({ subnet: s, ip: null });
   return out;
 }
 
 /** Inserts the allocations for a port, choosing addresses where none was asked for. */
-export async function allocate(trx: NetDb, dialect: Dialect, portId: string, mac: string, wants: { subnet: SubnetRow; ip: string | null }[], v4Fallback: SubnetRow[] = []): Promise<FixedIp[]> {
+export async function allocate(trx: NetDb, dialect: Dialect, portId: string, mac: string, wants: { subnet: SubnetRow; ip: string | null; anyV4?: boolean }[], v4Fallback: SubnetRow[] = []): Promise<FixedIp[]> {
   const got: FixedIp[] = [];
   for (const want of wants) {
     const subnet = want.subnet;
@@ -84,8 +84,9 @@ export async function allocate(trx: NetDb, dialect: Dialect, portId: string, mac
       got.push({ subnet_id: subnet.id, ip_address: ip });
       continue;
     }
-    // A default IPv4 address may come from any IPv4 subnet of the network, in order.
-    const candidates = subnet.ip_version === 4 && v4Fallback.length ? v4Fallback : [subnet];
+    // A default IPv4 address may come from any IPv4 subnet of the network, in order; a
+    // request naming a subnet gets an address from that subnet only.
+    const candidates = want.anyV4 && v4Fallback.length ? v4Fallback : [subnet];
     let ip: string | null = null;
     let from: SubnetRow | null = null;
     for (const s of candidates) {

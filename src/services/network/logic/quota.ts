@@ -34,6 +34,8 @@ export async function usage(db: NetDb, projectId: string, resource: string): Pro
 
 /** Call inside the creating transaction, before the insert. */
 export async function checkQuota(trx: NetDb, dialect: Dialect, projectId: string, resource: string, adding = 1): Promise<void> {
+  // Ports of the cloud itself (router gateways, floating IPs) belong to no project.
+  if (!projectId) return;
   await lockKey(trx, dialect, `network-quota:${projectId}:${resource}`);
   const limit = (await limitsOf(trx, projectId))[resource];
   if (limit === undefined || limit < 0) return;

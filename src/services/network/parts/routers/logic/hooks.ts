@@ -1,0 +1,37 @@
+import { conflictError } from '../../../api/common.js';
+import type { NetworkHooks } from '../../../logic/hooks.js';
+import type { NetDb } from '../../../store.js';
+import { FLOATINGIP_OWNER, rdb } from '../store.js';
+import { disassociatePort } from './floatingips.js';
+
+/**
+ * What routers and floating IPs need from the core's port and subnet deletes: ports a
+ * router or a floating IP holds go only through the router and floating IP APIs; a fixed
+ * port going away lets go of its floating IPs; a subnet a router is on stays.
+ */
+export function registerRouterHooks(hooks: NetworkHooks): void {
+  hooks.beforePortDelete ??= [];
+  hooks.beforeSubnetDelete ??= [];
+  hooks.beforePortDelete.push(async (db: NetDb, portId: string, deviceOwner: string, byRouterApi: boolean) => {
+    const trx = rdb(db);
+    if (!byRouterApi) {
+      const held = await trx.selectFrom('router_port').select('router_id').where('port_id', '=', portId).executeTakeFirst();
+      const fip = deviceOwner === FLOATINGIP_OWNER
+        ? await trx.selectFrom('floating_ip').select('id').where('floating_port_id', '=', portId).executeTakeFirst() : undefined;
+      if (held || fip) {
+        throw conflictError('ServicePortInUse', `Port ${portId} cannot be deleted directly via the port API: has device owner ${deviceOwner}.`);
+      }
+    }
+    await disassociatePort(trx, portId);
+  });
+  hooks.beforeSubnetDelete.push(async (db: NetDb, subnetId: string) => {
+    const trx = rdb(db);
+    const iface = await trx.selectFrom('router_port').innerJoin('ip_allocation', 'ip_allocation.port_id', 'router_port.port_id')
+      .select('router_port.router_id').where('ip_allocation.subnet_id', '=', subnetId).executeTakeFirst();
+    if (iface) {
+      throw conflictError('SubnetInUse', `Unable to complete operation on subnet ${subnetId}: One or more ports have an IP allocation from this subnet.`);
+    }
+  });
+  hooks.extensions.push('router', 'extraroute', 'extraroute-atomic', 'ext-gw-mode', 'router_availability_zone', 'l3-ha', 'dvr',
+    'fip-port-details', 'floatingip-pools');
+}
