@@ -17,6 +17,8 @@ export async function buildServer(platform: Platform, services: ServiceModule[])
     bodyLimit: platform.config.bodyLimitBytes,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Neutron still accepts the old `.json` format suffix (Tempest's network clients send it).
+    rewriteUrl: (req) => (req.url ?? '/').replace(/^(\/network\/[^?]*?)\.json(\?|$)/, '$1$2'),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 

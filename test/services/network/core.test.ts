@@ -20,8 +20,10 @@ describe('network service core (Neutron v2)', () => {
     const ext = (await c.api('GET', '/network/v2.0/networks?router:external=true', { token: demo })).body.networks;
     expect(ext.map((n: any) => n.name).sort()).toEqual(['europe-se-1-1a-net0', 'europe-se-1-1b-net0']);
     expect(ext.find((n: any) => n.name === 'europe-se-1-1a-net0').availability_zones).toEqual(['europe-se-1a']);
-    const subnet = (await c.api('GET', `/network/v2.0/subnets?network_id=${ext[0].id}`, { token: demo })).body.subnets[0];
+    const subnet = (await c.api('GET', `/network/v2.0/subnets?network_id=${ext[0].id}`, { token: c.adminToken })).body.subnets[0];
     expect(subnet.dns_nameservers).toEqual(['83.168.225.225', '83.168.226.226']);
+    // As in Neutron, the public subnets are the owner's business: other projects see the network only.
+    expect((await c.api('GET', `/network/v2.0/subnets?network_id=${ext[0].id}`, { token: demo })).body.subnets).toEqual([]);
     const azs = (await c.api('GET', '/network/v2.0/availability_zones', { token: demo })).body.availability_zones;
     expect(azs.map((z: any) => `${z.name}/${z.resource}`).sort()).toEqual(['europe-se-1a/network', 'europe-se-1a/router', 'europe-se-1b/network', 'europe-se-1b/router']);
   });
@@ -136,6 +138,21 @@ describe('network service core (Neutron v2)', () => {
     expect((await c.api('PUT', `/network/v2.0/networks/${id}/tags/blue`, { token: demo })).status).toBe(201);
     expect((await c.api('GET', '/network/v2.0/networks?tags=blue', { token: demo })).body.networks.map((n: any) => n.id)).toEqual([id]);
     expect((await c.api('GET', '/network/v2.0/networks?sort_key=secret', { token: demo })).status).toBe(400);
+  });
+
+  it('creates in bulk, all or nothing, and accepts the .json suffix', async () => {
+    const r = await c.api('POST', '/network/v2.0/networks.json', { token: demo, body: { networks: [{ name: 'bulk-a' }, { name: 'bulk-b' }] } });
+    expect(r.status).toBe(201);
+    expect(r.body.networks.map((n: any) => n.name)).toEqual(['bulk-a', 'bulk-b']);
+    const bad = await c.api('POST', '/network/v2.0/networks', { token: demo, body: { networks: [{ name: 'bulk-c' }, { name: 7 }] } });
+    expect(bad.status).toBe(400);
+    expect((await c.api('GET', '/network/v2.0/networks?name=bulk-c', { token: demo })).body.networks).toEqual([]);
+    const subnets = await c.api('POST', '/network/v2.0/subnets', { token: demo, body: { subnets: [
+      { network_id: r.body.networks[0].id, ip_version: 4, cidr: '10.77.0.0/24' }, { network_id: r.body.networks[1].id, ip_version: 4, cidr: '10.78.0.0/24' }] } });
+    expect(subnets.body.subnets.map((s: any) => s.gateway_ip)).toEqual(['10.77.0.1', '10.78.0.1']);
+    const ports = await c.api('POST', '/network/v2.0/ports', { token: demo, body: { ports: [{ network_id: r.body.networks[0].id }, { network_id: r.body.networks[0].id }] } });
+    expect(ports.body.ports.map((p: any) => p.fixed_ips[0].ip_address)).toEqual(['10.77.0.2', '10.77.0.3']);
+    expect((await c.api('GET', '/network/v2.0/agents', { token: demo })).body.agents).toEqual([]);
   });
 
   it('answers version discovery and lists extensions', async () => {

@@ -21,7 +21,8 @@ export async function agentRoutes(app: FastifyInstance, _deps: NetDeps): Promise
     description: null, resources_synced: null,
   });
   app.get('/v2.0/agents', async (req) => {
-    if (!req.ctx.isAdmin) throw neutronError(403, 'HTTPForbidden', '(rule:get_agent) is disallowed by policy');
+    // As in Neutron, a non-admin's list is filtered down to nothing rather than refused.
+    if (!req.ctx.isAdmin) return { agents: [] };
     const q = req.query as Record<string, string | undefined>;
     return { agents: AGENTS.filter((a) => !q.agent_type || a.agent_type === q.agent_type).map(view) };
   });

@@ -32,6 +32,27 @@ export function resourceBody(req: FastifyRequest, key: string, allowed: readonly
   return inner as Record<string, unknown>;
 }
 
+/**
+ * Bulk create: `{"networks": [{...}, ...]}` instead of `{"network": {...}}`. Returns the
+ * checked items of either form, and whether the request was a bulk one.
+ */
+export function createBodies(req: FastifyRequest, key: string, collection: string, allowed: readonly string[]): { items: Record<string, unknown>[]; bulk: boolean } {
+  const b = req.body as Record<string, unknown> | undefined;
+  if (b && typeof b === 'object' && Array.isArray(b[collection])) {
+    const items = b[collection] as unknown[];
+    if (!items.length) throw badInput(`No ${collection} to create`);
+    return { bulk: true, items: items.map((item) => checkItem(item, key, allowed)) };
+  }
+  return { bulk: false, items: [resourceBody(req, key, allowed)] };
+}
+
+function checkItem(inner: unknown, key: string, allowed: readonly string[]): Record<string, unknown> {
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw neutronError(400, 'HTTPBadRequest', `Each ${key} must be a JSON object.`);
+  const unknown = Object.keys(inner).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw neutronError(400, 'HTTPBadRequest', `Unrecognized attribute(s) '${unknown.join(', ')}'`);
+  return inner as Record<string, unknown>;
+}
+
 /** Neutron accepts true/false and their string spellings for booleans. */
 export function boolValue(v: unknown, field: string): boolean {
   if (typeof v === 'boolean') return v;

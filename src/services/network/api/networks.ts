@@ -7,7 +7,7 @@ import { networkViews, ZONES } from '../views.js';
 import { checkQuota } from '../logic/quota.js';
 import { deletePortRows } from '../logic/ports.js';
 import { listRows, pickFields, type ListSpec } from './listing.js';
-import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from './common.js';
+import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/networks. Overlay networks carry an MTU of 1450, the product documents' value. */
 export const DEFAULT_MTU = 1450;
@@ -35,8 +35,8 @@ networkList.columns.updated_at = { col: 'updated_at', kind: 'int' };
  * Ids of networks shared with a project through RBAC policies (the pools part owns the
  * rbac_policy table): access_as_shared or access_as_external, to the project or to '*'.
  */
-export const rbacNetworkIds = (db: NetDb, projectId: string) => db.selectFrom('rbac_policy').select('rbac_policy.object_id')
-  .where('rbac_policy.object_type', '=', 'network').where('rbac_policy.action', 'in', ['access_as_shared', 'access_as_external'])
+export const rbacNetworkIds = (db: NetDb, projectId: string, actions = ['access_as_shared', 'access_as_external']) => db.selectFrom('rbac_policy').select('rbac_policy.object_id')
+  .where('rbac_policy.object_type', '=', 'network').where('rbac_policy.action', 'in', actions)
   .where('rbac_policy.target_project', 'in', [projectId, '*']);
 
 /** Networks a caller sees: its own, shared ones, external ones and those shared with it by RBAC (admins: all). */
@@ -95,29 +95,36 @@ export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promis
   app.post('/v2.0/networks', async (req, reply) => {
     const ctx = req.ctx;
     requireWriter(ctx);
-    const b = resourceBody(req, 'network', ATTRS);
-    adminOnly(ctx, b, ['shared', 'router:external', 'provider:network_type', 'provider:physical_network', 'provider:segmentation_id', 'is_default']);
-    const owner = ownerOf(ctx, b);
-    const hints = b.availability_zone_hints ?? [];
-    if (!Array.isArray(hints) || hints.some((z) => !ZONES.includes(z as string))) {
-      throw neutronError(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${JSON.stringify(hints)} could not be found.`);
-    }
-    const t = now();
-    const row: NetworkRow = {
-      id: uuid(), project_id: owner, name: '', description: '', created_at: t, updated_at: t, revision_number: 1,
-      admin_state_up: 1, status: 'ACTIVE', shared: 0, external: 0, is_default: 0, mtu: DEFAULT_MTU, port_security_enabled: 1,
-      availability_zone_hints: JSON.stringify(hints), dns_domain: '', provider_network_type: 'vxlan', provider_physical_network: null,
-      provider_segmentation_id: null, ...parseNetworkFields(ctx, b),
-    };
-    if (row.provider_network_type === 'vxlan' && row.provider_segmentation_id === null) row.provider_segmentation_id = 1000 + Math.floor(Math.random() * 15_000_000);
+    const { items, bulk } = createBodies(req, 'network', 'networks', ATTRS);
+    const rows = items.map((b: Record<string, unknown>) => {
+      adminOnly(ctx, b, ['shared', 'router:external', 'provider:network_type', 'provider:physical_network', 'provider:segmentation_id', 'is_default']);
+      const owner = ownerOf(ctx, b);
+      const hints = b.availability_zone_hints ?? [];
+      if (!Array.isArray(hints) || hints.some((z) => !ZONES.includes(z as string))) {
+        throw neutronError(404, 'AvailabilityZoneNotFound', `AvailabilityZone ${JSON.stringify(hints)} could not be found.`);
+      }
+      const t = now();
+      const row: NetworkRow = {
+        id: uuid(), project_id: owner, name: '', description: '', created_at: t, updated_at: t, revision_number: 1,
+        admin_state_up: 1, status: 'ACTIVE', shared: 0, external: 0, is_default: 0, mtu: DEFAULT_MTU, port_security_enabled: 1,
+        availability_zone_hints: JSON.stringify(hints), dns_domain: '', provider_network_type: 'vxlan', provider_physical_network: null,
+        provider_segmentation_id: null, ...parseNetworkFields(ctx, b),
+      };
+      if (row.provider_network_type === 'vxlan' && row.provider_segmentation_id === null) row.provider_segmentation_id = 1000 + Math.floor(Math.random() * 15_000_000);
+      return row;
+    });
+    // A bulk create is all or nothing.
     await db.transaction().execute(async (trx) => {
-      await checkQuota(trx, platform.dialect, owner, 'network');
-      await trx.insertInto('network').values(row).execute();
-      // RBAC: a shared / external network carries Neutron's wildcard policy for it.
-      if (row.shared || row.external) await hooks.networkSharing?.(trx, ctx, row, { shared: row.shared === 1, external: row.external === 1 });
+      for (const row of rows) {
+        await checkQuota(trx, platform.dialect, row.project_id, 'network');
+        await trx.insertInto('network').values(row).execute();
+        // RBAC: a shared / external network carries Neutron's wildcard policy for it.
+        if (row.shared || row.external) await hooks.networkSharing?.(trx, ctx, row, { shared: row.shared === 1, external: row.external === 1 });
+      }
     });
     reply.status(201);
-    return { network: await show(req, row) };
+    const views = await Promise.all(rows.map((r: NetworkRow) => show(req, r)));
+    return bulk ? { networks: views } : { network: views[0] };
   });
 
   app.get('/v2.0/networks', async (req) => {

@@ -6,7 +6,7 @@ import { portViews } from '../views.js';
 import { createPort, deletePortRows, parseAddressPairs, parseDhcpOpts, portStatus, replaceFixedIps } from '../logic/ports.js';
 import { getNetwork } from './networks.js';
 import { listRows, pickFields, type ListSpec } from './listing.js';
-import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from './common.js';
+import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/ports, with fixed IPs, MACs, bindings, address pairs and security groups. */
 const ATTRS = ['network_id', 'name', 'description', 'admin_state_up', 'mac_address', 'fixed_ips', 'device_id', 'device_owner', 'security_groups',
@@ -50,19 +50,27 @@ export async function portRoutes(app: FastifyInstance, deps: NetDeps): Promise<v
   app.post('/v2.0/ports', async (req, reply) => {
     const ctx = req.ctx;
     requireWriter(ctx);
-    const b = resourceBody(req, 'port', ATTRS);
-    if (typeof b.network_id !== 'string') throw badInput("'network_id' is required");
-    for (const a of ADMIN_ONLY) if (b[a] !== undefined && !ctx.isAdmin) throw neutronError(403, 'HTTPForbidden', `(rule:create_port and rule:create_port:${a}) is disallowed by policy`);
-    const network = await getNetwork(db, ctx, b.network_id);
-    const networkOwner = ctx.isAdmin || network.project_id === ctx.projectId;
-    if (!networkOwner && Array.isArray(b.fixed_ips) && b.fixed_ips.some((f) => f && typeof f === 'object' && 'ip_address' in f)) {
-      throw neutronError(403, 'HTTPForbidden', '(rule:create_port and rule:create_port:fixed_ips:ip_address) is disallowed by policy');
-    }
-    if (!networkOwner && b.mac_address !== undefined) throw neutronError(403, 'HTTPForbidden', '(rule:create_port and rule:create_port:mac_address) is disallowed by policy');
-    const owner = ownerOf(ctx, b);
-    const { port } = await db.transaction().execute((trx) => createPort(trx, platform.dialect, hooks, { network, projectId: owner, body: b, ctx }));
+    const { items, bulk } = createBodies(req, 'port', 'ports', ATTRS);
+    // A bulk create is all or nothing.
+    const ids = await db.transaction().execute(async (trx) => {
+      const out: string[] = [];
+      for (const b of items) {
+        if (typeof b.network_id !== 'string') throw badInput("'network_id' is required");
+        for (const a of ADMIN_ONLY) if (b[a] !== undefined && !ctx.isAdmin) throw neutronError(403, 'HTTPForbidden', `(rule:create_port and rule:create_port:${a}) is disallowed by policy`);
+        const network = await getNetwork(trx, ctx, b.network_id);
+        const networkOwner = ctx.isAdmin || network.project_id === ctx.projectId;
+        if (!networkOwner && Array.isArray(b.fixed_ips) && b.fixed_ips.some((f) => f && typeof f === 'object' && 'ip_address' in f)) {
+          throw neutronError(403, 'HTTPForbidden', '(rule:create_port and rule:create_port:fixed_ips:ip_address) is disallowed by policy');
+        }
+        if (!networkOwner && b.mac_address !== undefined) throw neutronError(403, 'HTTPForbidden', '(rule:create_port and rule:create_port:mac_address) is disallowed by policy');
+        const owner = ownerOf(ctx, b);
+        out.push((await createPort(trx, platform.dialect, hooks, { network, projectId: owner, body: b, ctx })).port.id);
+      }
+      return out;
+    });
     reply.status(201);
-    return { port: await show(req, port.id) };
+    const views = await Promise.all(ids.map((id) => show(req, id)));
+    return bulk ? { ports: views } : { port: views[0] };
   });
 
   app.get('/v2.0/ports', async (req) => {

@@ -5,11 +5,12 @@ import { uuid } from '../../../platform/ids.js';
 import type { NetDb, SubnetRow } from '../store.js';
 import { subnetViews } from '../views.js';
 import { checkQuota } from '../logic/quota.js';
+import { isAutoAddress } from '../logic/ipam.js';
 import { cidrText, overlaps, parseCidr } from '../logic/ip.js';
 import { checkCidr, checkGateway, checkHostRoutes, checkIpv6Modes, checkNameservers, checkPools, defaultGateway, defaultPools } from '../logic/subnets.js';
 import { getNetwork, rbacNetworkIds } from './networks.js';
 import { listRows, pickFields, type ListSpec } from './listing.js';
-import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from './common.js';
+import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/subnets: IPv4 and IPv6 (SLAAC, DHCPv6), from a CIDR or a subnet pool. */
 const ATTRS = ['network_id', 'cidr', 'ip_version', 'name', 'description', 'gateway_ip', 'enable_dhcp', 'allocation_pools', 'dns_nameservers',
@@ -35,9 +36,10 @@ export function visibleSubnets(db: NetDb, ctx: RequestContext) {
   if (!ctx.isAdmin) {
     q = q.where((eb) => eb.or([
       eb('subnet.project_id', '=', ctx.projectId ?? ''),
-      eb('subnet.network_id', 'in', eb.selectFrom('network').select('id').where((e) => e.or([e('shared', '=', 1), e('external', '=', 1), e('project_id', '=', ctx.projectId ?? '')]))),
+      // Subnets of an external network stay private to its owner unless the network is shared.
+      eb('subnet.network_id', 'in', eb.selectFrom('network').select('id').where((e) => e.or([e('shared', '=', 1), e('project_id', '=', ctx.projectId ?? '')]))),
       // Subnets of networks shared with the project by RBAC.
-      eb('subnet.network_id', 'in', rbacNetworkIds(db, ctx.projectId ?? '')),
+      eb('subnet.network_id', 'in', rbacNetworkIds(db, ctx.projectId ?? '', ['access_as_shared'])),
     ]));
   }
   return q;
@@ -53,54 +55,62 @@ export async function subnetRoutes(app: FastifyInstance, deps: NetDeps): Promise
   const { db, platform, hooks } = deps;
   const show = async (req: FastifyRequest, row: SubnetRow) => pickFields(req, (await subnetViews(db, [row]))[0]!);
 
-  app.post('/v2.0/subnets', async (req, reply) => {
-    const ctx = req.ctx;
-    requireWriter(ctx);
-    const b = resourceBody(req, 'subnet', ATTRS);
+  // One subnet, inside the caller's transaction (a bulk create is all or nothing).
+  const createOne = async (trx: NetDb, ctx: RequestContext, b: Record<string, unknown>): Promise<SubnetRow> => {
     if (typeof b.network_id !== 'string') throw badInput("'network_id' is required");
-    const network = await getNetwork(db, ctx, b.network_id);
+    const network = await getNetwork(trx, ctx, b.network_id);
     if (!ctx.isAdmin && network.project_id !== ctx.projectId) throw neutronError(403, 'HTTPForbidden', '(rule:create_subnet) is disallowed by policy');
     const owner = ownerOf(ctx, b);
     const version = b.ip_version === undefined ? (typeof b.cidr === 'string' ? parseCidr(b.cidr)?.version : undefined) : Number(b.ip_version);
     if (version !== 4 && version !== 6) throw badInput(`${String(b.ip_version)} is not in [4, 6]`);
-    const row = await db.transaction().execute(async (trx) => {
-      await checkQuota(trx, platform.dialect, owner, 'subnet');
-      let cidrInput = b.cidr;
-      let poolId: string | null = null;
-      if (b.subnetpool_id !== undefined && b.subnetpool_id !== null || b.use_default_subnetpool === true) {
-        if (!hooks.allocateFromPool) throw neutronError(404, 'SubnetPoolNotFound', 'Subnet pools are not available.');
-        const got = await hooks.allocateFromPool(trx, { ctx, poolId: (b.subnetpool_id as string | undefined) ?? null, useDefault: b.use_default_subnetpool === true, ipVersion: version, prefixlen: b.prefixlen, cidr: b.cidr, projectId: owner });
-        cidrInput = got.cidr;
-        poolId = got.poolId;
-      } else if (b.cidr === undefined) {
-        throw badInput('a cidr must be provided in the absence of a subnet pool');
-      }
-      const c = checkCidr(cidrInput, version);
-      const siblings = await trx.selectFrom('subnet').select(['id', 'cidr']).where('network_id', '=', network.id).execute();
-      for (const s of siblings) {
-        if (overlaps(c, parseCidr(s.cidr)!)) throw badInput(`Requested subnet with cidr: ${cidrText(c)} for network: ${network.id} overlaps with another subnet`);
-      }
-      const gateway = b.gateway_ip === undefined ? defaultGateway(c) : checkGateway(b.gateway_ip, c);
-      const pools = b.allocation_pools === undefined ? defaultPools(c, gateway) : checkPools(b.allocation_pools, c, gateway);
-      const modes = checkIpv6Modes(version, b.ipv6_ra_mode, b.ipv6_address_mode, c);
-      const enableDhcp = b.enable_dhcp === undefined ? true : boolValue(b.enable_dhcp, 'enable_dhcp');
-      const t = now();
-      const row: SubnetRow = {
-        id: uuid(), project_id: owner, network_id: network.id, name: b.name === undefined ? '' : strValue(b.name, 'name')!,
-        description: b.description === undefined ? '' : strValue(b.description, 'description')!, created_at: t, updated_at: t, revision_number: 0,
-        ip_version: version, cidr: cidrText(c), gateway_ip: gateway, enable_dhcp: enableDhcp ? 1 : 0, allocation_pools: JSON.stringify(pools),
-        dns_nameservers: JSON.stringify(b.dns_nameservers === undefined ? [] : checkNameservers(b.dns_nameservers, version)),
-        host_routes: JSON.stringify(b.host_routes === undefined ? [] : checkHostRoutes(b.host_routes, version)),
-        ipv6_ra_mode: modes.ra, ipv6_address_mode: modes.address, subnetpool_id: poolId,
-        service_types: JSON.stringify(b.service_types === undefined ? [] : checkServiceTypes(b.service_types)),
-        dns_publish_fixed_ip: b.dns_publish_fixed_ip === true ? 1 : 0,
-      };
-      await trx.insertInto('subnet').values(row).execute();
-      await trx.updateTable('network').set({ updated_at: t }).where('id', '=', network.id).execute();
-      return row;
+    await checkQuota(trx, platform.dialect, owner, 'subnet');
+    let cidrInput = b.cidr;
+    let poolId: string | null = null;
+    if (b.subnetpool_id !== undefined && b.subnetpool_id !== null || b.use_default_subnetpool === true) {
+      if (!hooks.allocateFromPool) throw neutronError(404, 'SubnetPoolNotFound', 'Subnet pools are not available.');
+      const got = await hooks.allocateFromPool(trx, { ctx, poolId: (b.subnetpool_id as string | undefined) ?? null, useDefault: b.use_default_subnetpool === true, ipVersion: version, prefixlen: b.prefixlen, cidr: b.cidr, projectId: owner });
+      cidrInput = got.cidr;
+      poolId = got.poolId;
+    } else if (b.cidr === undefined) {
+      throw badInput('a cidr must be provided in the absence of a subnet pool');
+    }
+    const c = checkCidr(cidrInput, version);
+    const siblings = await trx.selectFrom('subnet').select(['id', 'cidr']).where('network_id', '=', network.id).execute();
+    for (const s of siblings) {
+      if (overlaps(c, parseCidr(s.cidr)!)) throw badInput(`Requested subnet with cidr: ${cidrText(c)} for network: ${network.id} overlaps with another subnet`);
+    }
+    const gateway = b.gateway_ip === undefined ? defaultGateway(c) : checkGateway(b.gateway_ip, c);
+    const pools = b.allocation_pools === undefined ? defaultPools(c, gateway) : checkPools(b.allocation_pools, c, gateway);
+    const modes = checkIpv6Modes(version, b.ipv6_ra_mode, b.ipv6_address_mode, c);
+    const enableDhcp = b.enable_dhcp === undefined ? true : boolValue(b.enable_dhcp, 'enable_dhcp');
+    const t = now();
+    const row: SubnetRow = {
+      id: uuid(), project_id: owner, network_id: network.id, name: b.name === undefined ? '' : strValue(b.name, 'name')!,
+      description: b.description === undefined ? '' : strValue(b.description, 'description')!, created_at: t, updated_at: t, revision_number: 0,
+      ip_version: version, cidr: cidrText(c), gateway_ip: gateway, enable_dhcp: enableDhcp ? 1 : 0, allocation_pools: JSON.stringify(pools),
+      dns_nameservers: JSON.stringify(b.dns_nameservers === undefined ? [] : checkNameservers(b.dns_nameservers, version)),
+      host_routes: JSON.stringify(b.host_routes === undefined ? [] : checkHostRoutes(b.host_routes, version)),
+      ipv6_ra_mode: modes.ra, ipv6_address_mode: modes.address, subnetpool_id: poolId,
+      service_types: JSON.stringify(b.service_types === undefined ? [] : checkServiceTypes(b.service_types)),
+      dns_publish_fixed_ip: b.dns_publish_fixed_ip === true ? 1 : 0,
+    };
+    await trx.insertInto('subnet').values(row).execute();
+    await trx.updateTable('network').set({ updated_at: t }).where('id', '=', network.id).execute();
+    return row;
+  };
+
+  app.post('/v2.0/subnets', async (req, reply) => {
+    const ctx = req.ctx;
+    requireWriter(ctx);
+    const { items, bulk } = createBodies(req, 'subnet', 'subnets', ATTRS);
+    const rows = await db.transaction().execute(async (trx) => {
+      const out: SubnetRow[] = [];
+      for (const b of items) out.push(await createOne(trx, ctx, b));
+      return out;
     });
     reply.status(201);
-    return { subnet: await show(req, row) };
+    const views = await Promise.all(rows.map((r) => show(req, r)));
+    return bulk ? { subnets: views } : { subnet: views[0] };
   });
 
   app.get('/v2.0/subnets', async (req) => {
@@ -145,6 +155,11 @@ export async function subnetRoutes(app: FastifyInstance, deps: NetDeps): Promise
     requireWriter(ctx);
     await db.transaction().execute(async (trx) => {
       for (const h of hooks.beforeSubnetDelete ?? []) await h(trx, id);
+      // Automatic (SLAAC) addresses are not the port's choice: they go with the subnet.
+      if (isAutoAddress(s)) {
+        await trx.deleteFrom('ip_allocation').where('subnet_id', '=', id)
+          .where('port_id', 'not in', trx.selectFrom('port').select('id').where('device_owner', 'like', 'network:router%')).execute();
+      }
       const inUse = await trx.selectFrom('ip_allocation').innerJoin('port', 'port.id', 'ip_allocation.port_id').select('port.id')
         .where('ip_allocation.subnet_id', '=', id).where('port.device_owner', 'not like', 'network:dhcp%').limit(1).executeTakeFirst();
       if (inUse) throw conflictError('SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
