@@ -35,6 +35,7 @@ export interface CloudSettings {
    */
   ownCloudLockoutDurationSeconds: number;
   image: ImageSettings;
+  network: NetworkSettings;
 }
 
 /**
@@ -47,6 +48,41 @@ export interface CloudSettings {
 export interface ImageSettings {
   containerFormats: string[];
   diskFormats: string[];
+}
+
+/**
+ * How Tempest uses the Networking service (tempest.conf [network] and
+ * [network-feature-enabled]). The public network's id and the extension list are read from the
+ * cloud when tempest.conf is written (conformance/neutron.ts); these are the names and ranges
+ * to use, and the fallback when the cloud cannot be asked.
+ */
+export interface NetworkSettings {
+  /**
+   * External network Tempest uses for router gateways and floating IPs: one of the networks
+   * Stratus creates at bootstrap (default topology). Its id becomes public_network_id.
+   */
+  publicNetworkName: string;
+  /**
+   * Block Tempest cuts project IPv4 subnets from (project_network_cidr), and their prefix
+   * length. Any range works, as project networks may overlap; it must not overlap the external
+   * networks' subnets, or a router could not have both a gateway and an interface there.
+   */
+  projectNetworkCidr: string;
+  projectNetworkMaskBits: number;
+  /**
+   * The same for IPv6. A unique-local block, because the external networks use the
+   * documentation range 2001:db8::/32 (Tempest's default). /64: SLAAC and the EUI-64 address
+   * tests need 64-bit prefixes.
+   */
+  projectNetworkV6Cidr: string;
+  projectNetworkV6MaskBits: number;
+  /** Prefixes of the subnet pools Tempest creates (default_network); private ranges. */
+  subnetPoolPrefixes: string[];
+  /**
+   * Extension aliases written as api_extensions when GET /v2.0/extensions cannot be read:
+   * what Stratus is meant to offer. Normally the cloud's own list is used.
+   */
+  fallbackExtensions: string[];
 }
 
 export const cloudSettings: CloudSettings = {
@@ -65,5 +101,47 @@ export const cloudSettings: CloudSettings = {
   image: {
     containerFormats: ['bare', 'ovf', 'ova', 'docker', 'compressed', 'ami', 'ari', 'aki'],
     diskFormats: ['raw', 'qcow2', 'vmdk', 'vdi', 'iso', 'vhd', 'vhdx', 'ploop', 'ami', 'ari', 'aki'],
+  },
+  network: {
+    publicNetworkName: 'europe-se-1-1a-net0',
+    projectNetworkCidr: '10.100.0.0/16',
+    projectNetworkMaskBits: 28,
+    projectNetworkV6Cidr: 'fd5e:7a75:5000::/48',
+    projectNetworkV6MaskBits: 64,
+    subnetPoolPrefixes: ['10.200.0.0/16', '10.201.0.0/16'],
+    fallbackExtensions: [
+      'address-group',
+      'address-scope',
+      'agent',
+      'allowed-address-pairs',
+      'availability_zone',
+      'binding',
+      'dns-integration',
+      'external-net',
+      'ext-gw-mode',
+      'extra_dhcp_opt',
+      'extraroute',
+      'net-mtu',
+      'network-ip-availability',
+      'network_availability_zone',
+      'pagination',
+      'port-security',
+      'project-id',
+      'provider',
+      'quotas',
+      'rbac-policies',
+      'router',
+      'router_availability_zone',
+      'security-group',
+      'security-groups-remote-address-group',
+      'sorting',
+      'standard-attr-description',
+      'standard-attr-revisions',
+      'standard-attr-tag',
+      'standard-attr-timestamp',
+      'stateful-security-group',
+      'subnet-service-types',
+      'subnet_allocation',
+    ],
   },
 };

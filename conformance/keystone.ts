@@ -75,3 +75,13 @@ export function catalogTypes(catalog: CatalogEntry[], region: string): Set<strin
   if (types.size === 0) for (const entry of catalog) if (entry.endpoints.length > 0) types.add(entry.type);
   return types;
 }
+
+/**
+ * URL of a service's endpoint in the catalog (public interface, our region preferred, else the
+ * first region that has one), or null when the catalog has no such endpoint.
+ */
+export function endpointUrl(catalog: CatalogEntry[], type: string, region: string, iface = 'public'): string | null {
+  const endpoints = catalog.filter((e) => e.type === type).flatMap((e) => e.endpoints.filter((ep) => ep.interface === iface));
+  const inRegion = endpoints.find((ep) => (ep.region_id ?? ep.region) === region);
+  return (inRegion ?? endpoints[0])?.url ?? null;
+}

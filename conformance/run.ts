@@ -10,8 +10,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCloud, type RunningCloud } from './cloud.js';
 import { startImageFileServer, WEB_DOWNLOAD_TEST, webDownloadExclusions, type ImageFileServer } from './http-image.js';
-import { catalogTypes, fetchCatalog, identityV3Url, issueAdminToken, type AdminCredentials } from './keystone.js';
+import { catalogTypes, endpointUrl, fetchCatalog, identityV3Url, issueAdminToken, type AdminCredentials } from './keystone.js';
 import { listsDir, namedListSelection, readList, selectsTest, serviceSelection, writeList, type ListEntry, type Selection } from './lists.js';
+import { discoverNetwork, type NetworkFacts } from './neutron.js';
 import { parseOptions, USAGE, type RunOptions } from './options.js';
 import { mergeReport, renderSection, type Exclusion } from './report.js';
 import { buildResults, totals, type TestResult } from './results.js';
@@ -75,13 +76,17 @@ async function main(): Promise<number> {
       : await startOwnCloud(tmp, options, imageServer ? ['127.0.0.1'] : []);
     const uriV3 = identityV3Url(cloud.authUrl);
     const token = await issueAdminToken(uriV3, adminCredentials(options, cloud.adminPassword));
-    const types = catalogTypes(await fetchCatalog(uriV3, token), options.settings.region);
+    const catalog = await fetchCatalog(uriV3, token);
+    const types = catalogTypes(catalog, options.settings.region);
     log(`catalog at ${uriV3}: ${[...types].sort().join(', ')}`);
     warnAboutMissingServices(selection, types);
+    // tempest.conf needs the public network's id and the extension list; ask Neutron for them.
+    const networkEndpoint = types.has('network') ? endpointUrl(catalog, 'network', options.settings.region) : null;
+    const network = networkEndpoint ? await askNetwork(networkEndpoint, token, options) : null;
     if (!types.has('image')) await stopImageServer(); // its test skips without Glance
     const served: ImageFileServer | null = imageServer;
     const httpImageUrl = served?.url ?? null;
-    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types, httpImageUrl);
+    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types, httpImageUrl, network);
     log(`running ${selected.length} tests (${candidates.length - selected.length} excluded) in ${workspace.dir}`);
 
     const run = await runTests(
@@ -140,12 +145,22 @@ async function prepare(
   adminPassword: string,
   types: ReadonlySet<string>,
   httpImageUrl: string | null = null,
+  network: NetworkFacts | null = null,
 ): Promise<{ workspace: Workspace; filters: Filters; candidates: string[]; selected: string[] }> {
   const workspace = await initWorkspace(tmp);
   const admin = adminCredentials(options, adminPassword);
   writeConf(
     workspace,
-    buildTempestConf({ workspaceDir: workspace.dir, uriV3, admin, settings: options.settings, catalogTypes: types, insecure: options.insecure, httpImageUrl }),
+    buildTempestConf({
+      workspaceDir: workspace.dir,
+      uriV3,
+      admin,
+      settings: options.settings,
+      catalogTypes: types,
+      insecure: options.insecure,
+      httpImageUrl,
+      network,
+    }),
   );
   const includeList = join(workspace.dir, 'include.txt');
   const excludeList = join(workspace.dir, 'exclude.txt');
@@ -156,6 +171,20 @@ async function prepare(
   const selected = await listTests(workspace, filters);
   if (selected.length === 0) throw new Error(`the lists select no tests (${candidates.length} before exclusions)`);
   return { workspace, filters, candidates, selected };
+}
+
+/** The public network's id and the extension aliases, logged; problems are warnings, not failures. */
+async function askNetwork(endpoint: string, token: string, options: RunOptions): Promise<NetworkFacts> {
+  const name = options.settings.network.publicNetworkName;
+  const facts = await discoverNetwork(endpoint, token, name);
+  for (const problem of facts.problems) log(`warning: network: ${problem}`);
+  if (facts.publicNetworkId) log(`network: public network ${name} is ${facts.publicNetworkId}`);
+  log(
+    facts.extensions
+      ? `network: ${facts.extensions.length} extensions from ${endpoint}`
+      : `network: using the ${options.settings.network.fallbackExtensions.length} fallback extensions of conformance/cloud-settings.ts`,
+  );
+  return facts;
 }
 
 async function startOwnCloud(tmp: string, options: RunOptions, webDownloadHosts: string[]): Promise<RunningCloud> {

@@ -5,6 +5,7 @@
 import type { AdminCredentials } from './keystone.js';
 import type { CloudSettings } from './cloud-settings.js';
 import { UNUSED_HTTP_IMAGE } from './http-image.js';
+import type { NetworkFacts } from './neutron.js';
 import { tempestServices } from './services.js';
 
 export interface TempestConfInput {
@@ -21,6 +22,11 @@ export interface TempestConfInput {
    * downloads an image; otherwise a dead loopback address is written.
    */
   httpImageUrl?: string | null;
+  /**
+   * What the Networking service said when asked (conformance/neutron.ts): the public network's
+   * id and the extension list. Null or absent when it was not asked (no `network` in the catalog).
+   */
+  network?: NetworkFacts | null;
 }
 
 type Value = string | number | boolean | string[];
@@ -44,6 +50,7 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
   const has = (t: string): boolean => catalogTypes.has(t);
   const present = tempestServices.filter((s) => s.catalogTypes.some(has));
   const neutron = present.some((s) => s.availableKey === 'neutron');
+  const nova = present.some((s) => s.availableKey === 'nova');
 
   const sections: Section[] = [
     {
@@ -69,7 +76,11 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
         { key: 'admin_project_domain_name', value: admin.domainName },
         { key: 'default_credentials_domain_name', value: settings.defaultDomain.name, why: 'dynamic users and projects are created in the default domain' },
         { key: 'tempest_roles', value: [], why: "dynamic users get only the 'member' role (or what a test asks for)" },
-        { key: 'create_isolated_networks', value: neutron, why: 'a network/subnet/router per test project only makes sense when Neutron is deployed' },
+        {
+          key: 'create_isolated_networks',
+          value: neutron && nova,
+          why: 'a network/subnet/router per test project is for booting servers, so only with Neutron and Compute; the network tests make their own, identity and image tests need none',
+        },
         // admin_system stays unset: the bootstrap admin is a project admin, and Tempest then uses
         // project-scoped admin tokens for admin APIs.
       ],
@@ -132,13 +143,14 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
     if (service.name === 'identity') continue;
     const type = service.catalogTypes.find(has)!;
     sections.push({ name: service.confSection, options: [{ key: 'catalog_type', value: type }, ...serviceOptions(service.name, input)] });
-    sections.push(...featureSections(service.name));
+    sections.push(...featureSections(service.name, input));
   }
   return sections;
 }
 
 /** Options of a present service's own section, after its catalog_type. */
 function serviceOptions(service: string, input: TempestConfInput): Option[] {
+  if (service === 'network') return networkOptions(input);
   if (service !== 'image') return [];
   const image = input.settings.image;
   return [
@@ -156,7 +168,8 @@ function serviceOptions(service: string, input: TempestConfInput): Option[] {
 }
 
 /** `<service>-feature-enabled` sections of a present service. */
-function featureSections(service: string): Section[] {
+function featureSections(service: string, input: TempestConfInput): Section[] {
+  if (service === 'network') return [networkFeatureSection(input)];
   if (service !== 'image') return [];
   return [
     {
@@ -170,6 +183,70 @@ function featureSections(service: string): Section[] {
       ],
     },
   ];
+}
+
+/** [network] after catalog_type. */
+function networkOptions(input: TempestConfInput): Option[] {
+  const net = input.settings.network;
+  const publicId = input.network?.publicNetworkId ?? null;
+  return [
+    { key: 'endpoint_type', value: 'public', why: 'users reach Neutron on its public endpoint (region: [identity] region)' },
+    { key: 'build_timeout', value: 60, why: 'seconds to wait for a port or network to go away; Stratus deletes synchronously' },
+    { key: 'build_interval', value: 1 },
+    {
+      key: 'project_network_cidr',
+      value: net.projectNetworkCidr,
+      why: 'Tempest cuts project IPv4 subnets from here; project networks may overlap, and this block does not overlap the external subnets',
+    },
+    { key: 'project_network_mask_bits', value: net.projectNetworkMaskBits, why: 'prefix length of those subnets (/28: 13 usable addresses after the gateway)' },
+    {
+      key: 'project_network_v6_cidr',
+      value: net.projectNetworkV6Cidr,
+      why: 'unique-local, because the external networks use the documentation range 2001:db8::/32 (the Tempest default)',
+    },
+    { key: 'project_network_v6_mask_bits', value: net.projectNetworkV6MaskBits, why: 'SLAAC and the EUI-64 address tests need /64 subnets' },
+    { key: 'project_networks_reachable', value: false, why: 'no data plane: nothing on a project network answers packets' },
+    publicId
+      ? { key: 'public_network_id', value: publicId, why: `id of the external network ${net.publicNetworkName}, read from the cloud when this file was written` }
+      : {
+          key: 'public_network_id',
+          value: '',
+          why: `no external network named ${net.publicNetworkName} was found; router-gateway and floating IP tests skip`,
+        },
+    { key: 'floating_network_name', value: net.publicNetworkName, why: 'external network floating IPs come from (Compute and scenario tests use the name)' },
+    { key: 'public_router_id', value: '', why: 'no shared router: every project gets its own, since overlapping project subnets are allowed' },
+    { key: 'shared_physical_network', value: false, why: "projects' networks are separate, so Tempest may create a network per test project" },
+    { key: 'default_network', value: net.subnetPoolPrefixes, why: 'prefixes of the subnet pools Tempest creates; private ranges instead of the public 1.0.0.0/16 and 2.0.0.0/16 defaults' },
+    // subnet_id, port_vnic_type and port_profile stay unset: they are only read by Compute and
+    // scenario tests (which subnet of the public network floating IPs come from, how servers'
+    // ports are bound). dns_servers is deprecated and unused.
+  ];
+}
+
+/** [network-feature-enabled]. */
+function networkFeatureSection(input: TempestConfInput): Section {
+  const discovered = input.network?.extensions ?? null;
+  return {
+    name: 'network-feature-enabled',
+    options: [
+      discovered
+        ? { key: 'api_extensions', value: discovered, why: 'exactly the aliases GET /v2.0/extensions returned when this file was written; they decide which extension-gated tests run' }
+        : {
+            key: 'api_extensions',
+            value: input.settings.network.fallbackExtensions,
+            why: 'GET /v2.0/extensions could not be read, so this is the list Stratus is meant to offer (conformance/cloud-settings.ts)',
+          },
+      { key: 'ipv6', value: true, why: 'IPv6 subnets, ports and routers are implemented; the IPv6 variants of the tests run' },
+      { key: 'ipv6_subnet_attributes', value: true, why: 'ipv6_ra_mode and ipv6_address_mode (SLAAC, DHCPv6 stateless and stateful) are implemented' },
+      { key: 'port_security', value: true, why: 'ports and networks have port_security_enabled (port-security extension)' },
+      { key: 'floating_ips', value: true, why: 'floating IPs on the external networks, associated with ports behind a router with a gateway' },
+      { key: 'port_admin_state_change', value: true, why: "admin_state_up of a port can be changed (recorded; no data plane to switch); only a scenario test reads this" },
+      { key: 'qos_min_bw_and_pps', value: false, why: 'no QoS policies, so no minimum bandwidth or packet-rate inventories' },
+      // available_features keeps its default ('all'): Tempest 33 reads it nowhere.
+      // qos_placement_physnet stays unset (no QoS); provider_net_base_segmentation_id keeps its
+      // default, as only scenario tests that create provider networks read it.
+    ],
+  };
 }
 
 function render(sections: Section[]): string {

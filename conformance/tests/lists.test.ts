@@ -49,8 +49,19 @@ describe('list files', () => {
     ids.forEach((id, i) => expect(new RegExp(entries[i]!.pattern).test(id)).toBe(true));
   });
 
+  it('holds exactly the 81 network tests of the interop guideline', () => {
+    const entries = listed('interop-network.txt');
+    expect(entries).toHaveLength(81);
+    const ids = readFileSync(new URL('interop-network.txt', listsDir), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('tempest.'));
+    expect(ids).toHaveLength(81);
+    for (const id of ids) expect(id).toMatch(/^tempest\.api\.network\./);
+    ids.forEach((id, i) => expect(new RegExp(entries[i]!.pattern).test(id)).toBe(true));
+  });
+
   it('never excludes an interop test from its service list', () => {
-    for (const service of ['identity', 'image']) {
+    for (const service of ['identity', 'image', 'network']) {
       const includes = listed(`${service}.txt`);
       const excludes = listed(`${service}-exclude.txt`);
       const ids = readFileSync(new URL(`interop-${service}.txt`, listsDir), 'utf8')
@@ -72,5 +83,19 @@ describe('list files', () => {
     expect(runs('tempest.api.image.v2.test_images.ImportImagesTest.test_image_glance_direct_import[id-32ca0c20-e16f-44ac-8590-07869c9b4cc2]')).toBe(true);
     expect(runs('tempest.api.image.v2.test_images.ImportImagesTest.test_image_web_download_import[id-f6feb7a4-b04f-4706-a011-206129f83e62]')).toBe(true);
     expect(runs('tempest.api.image.v2.admin.test_images.BasicOperationsImagesAdminTest.test_create_image_owner_param[id-646a6eaa-135f-4493-a0af-12583021224e]')).toBe(true);
+  });
+
+  it('runs the network API tests without agent scheduling, metering and what needs Compute', () => {
+    const includes = listed('network.txt');
+    const excludes = listed('network-exclude.txt');
+    const runs = (id: string): boolean => selectsTest(includes, excludes, id);
+    expect(runs('tempest.api.network.admin.test_dhcp_agent_scheduler.DHCPAgentSchedulersTestJSON.test_list_dhcp_agent_hosting_network[id-5032b1fe-eb42-4a64-8f3b-6e189d8b5c7d]')).toBe(false);
+    expect(runs('tempest.api.network.admin.test_metering_extensions.MeteringTestJSON.test_list_metering_labels[id-e2fb2f8c-45bf-429a-9f17-171c70444612]')).toBe(false);
+    expect(runs('tempest.api.network.test_routers_negative.DvrRoutersNegativeTest.test_router_create_tenant_distributed_returns_forbidden[id-4990b055-8fc7-48ab-bba7-aa28beaad0b9,negative]')).toBe(true);
+    expect(runs('tempest.api.network.admin.test_ports.PortsAdminExtendedAttrsIpV6TestJSON.test_list_ports_binding_ext_attr[id-1c82a44a-6c6e-48ff-89e1-abe7eaf8f9f8]')).toBe(false);
+    expect(runs('tempest.api.network.admin.test_ports.PortsAdminExtendedAttrsTestJSON.test_show_port_binding_ext_attr[id-b54ac0ff-35fc-4c79-9ca3-c7dbd4ea4f13]')).toBe(true);
+    expect(runs('tempest.api.network.test_agent_management_negative.AgentManagementNegativeTest.test_list_agents_non_admin[id-e335be47-b9a1-46fd-be30-0874c0b751e6,negative]')).toBe(true);
+    expect(runs('tempest.api.network.test_dhcp_ipv6.NetworksTestDHCPv6.test_dhcpv6_stateless_eui64[id-e5517e62-6f16-430d-a672-f80875493d4c]')).toBe(true);
+    expect(runs('tempest.api.network.admin.test_quotas.QuotasTest.test_quotas[id-2390f766-836d-40ef-9aeb-e810d78207fb]')).toBe(true);
   });
 });

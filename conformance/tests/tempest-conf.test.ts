@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cloudSettings } from '../cloud-settings.js';
 import { catalogTypes, identityV3Url, type CatalogEntry } from '../keystone.js';
+import type { NetworkFacts } from '../neutron.js';
 import { buildTempestConf } from '../tempest-conf.js';
 
 const catalog = (JSON.parse(readFileSync(new URL('./fixtures/catalog.json', import.meta.url), 'utf8')) as { catalog: CatalogEntry[] }).catalog;
@@ -22,7 +23,7 @@ function parseIni(text: string): Record<string, Record<string, string>> {
   return out;
 }
 
-function conf(overrides: { password?: string; types?: Set<string>; httpImageUrl?: string | null } = {}) {
+function conf(overrides: { password?: string; types?: Set<string>; httpImageUrl?: string | null; network?: NetworkFacts | null } = {}) {
   return parseIni(
     buildTempestConf({
       workspaceDir: '/tmp/ws',
@@ -32,6 +33,7 @@ function conf(overrides: { password?: string; types?: Set<string>; httpImageUrl?
       catalogTypes: overrides.types ?? catalogTypes(catalog, 'europe-se-1'),
       insecure: false,
       httpImageUrl: overrides.httpImageUrl ?? null,
+      network: overrides.network ?? null,
     }),
   );
 }
@@ -116,5 +118,65 @@ describe('tempest.conf for the image service', () => {
     const a = conf();
     const b = conf({ types: new Set([...catalogTypes(catalog, 'europe-se-1'), 'image']) });
     for (const section of ['auth', 'identity', 'identity-feature-enabled', 'enforce_scope', 'volume']) expect(b[section]).toEqual(a[section]);
+  });
+});
+
+describe('tempest.conf for the networking service', () => {
+  const withNetwork = new Set(['identity', 'image', 'network']);
+  const facts: NetworkFacts = { publicNetworkId: 'a1b2c3', extensions: ['external-net', 'router', 'security-group'], problems: [] };
+
+  it('writes no network sections when Neutron is not in the catalog', () => {
+    const c = conf({ types: withImage, network: facts });
+    expect(c.service_available!.neutron).toBe('False');
+    expect(c).not.toHaveProperty('network');
+    expect(c).not.toHaveProperty('network-feature-enabled');
+    expect(c.auth!.create_isolated_networks).toBe('False');
+  });
+
+  it('uses the public network id and the extension list the cloud gave', () => {
+    const c = conf({ types: withNetwork, network: facts });
+    expect(c.service_available!.neutron).toBe('True');
+    // No Compute: nothing boots servers, so test projects get no network of their own.
+    expect(c.auth!.create_isolated_networks).toBe('False');
+    expect(conf({ types: new Set([...withNetwork, 'compute']), network: facts }).auth!.create_isolated_networks).toBe('True');
+    expect(c.network).toMatchObject({
+      catalog_type: 'network',
+      endpoint_type: 'public',
+      public_network_id: 'a1b2c3',
+      floating_network_name: 'europe-se-1-1a-net0',
+      project_network_cidr: '10.100.0.0/16',
+      project_network_mask_bits: '28',
+      project_network_v6_mask_bits: '64',
+      project_networks_reachable: 'False',
+      shared_physical_network: 'False',
+      public_router_id: '',
+    });
+    expect(c['network-feature-enabled']).toMatchObject({
+      api_extensions: 'external-net,router,security-group',
+      ipv6: 'True',
+      ipv6_subnet_attributes: 'True',
+      port_security: 'True',
+      floating_ips: 'True',
+    });
+  });
+
+  it('keeps project ranges apart from the documentation ranges of the external networks', () => {
+    const n = conf({ types: withNetwork, network: facts }).network!;
+    expect(n.project_network_v6_cidr).toMatch(/^fd[0-9a-f]{2}:/);
+    expect(n.project_network_v6_cidr!.endsWith('/48')).toBe(true);
+    for (const prefix of n.default_network!.split(',')) expect(prefix).toMatch(/^10\./);
+  });
+
+  it('writes an empty api_extensions when the cloud offers none, and the fallback when it could not be asked', () => {
+    expect(conf({ types: withNetwork, network: { ...facts, extensions: [] } })['network-feature-enabled']!.api_extensions).toBe('');
+    const fallback = conf({ types: withNetwork, network: { publicNetworkId: null, extensions: null, problems: ['x'] } });
+    expect(fallback['network-feature-enabled']!.api_extensions).toBe(cloudSettings.network.fallbackExtensions.join(','));
+    expect(fallback.network!.public_network_id).toBe('');
+  });
+
+  it('keeps the identity and image sections as they were', () => {
+    const a = conf({ types: withImage });
+    const b = conf({ types: withNetwork, network: facts });
+    for (const section of ['auth', 'identity', 'identity-feature-enabled', 'enforce_scope', 'image', 'image-feature-enabled']) expect(b[section]).toEqual(a[section]);
   });
 });
