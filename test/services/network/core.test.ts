@@ -155,6 +155,15 @@ describe('network service core (Neutron v2)', () => {
     expect((await c.api('GET', '/network/v2.0/agents', { token: demo })).body.agents).toEqual([]);
   });
 
+  it('deletes an external network together with its floating IPs', async () => {
+    const ext = (await post(c.adminToken, 'networks', { network: { name: 'ext-temp', 'router:external': true } })).network;
+    await post(c.adminToken, 'subnets', { subnet: { network_id: ext.id, ip_version: 4, cidr: '192.0.2.0/28' } });
+    const fip = await c.api('POST', '/network/v2.0/floatingips', { token: c.adminToken, body: { floatingip: { floating_network_id: ext.id } } });
+    expect(fip.status).toBe(201);
+    expect((await c.api('DELETE', `/network/v2.0/networks/${ext.id}`, { token: c.adminToken })).status).toBe(204);
+    expect((await c.api('GET', `/network/v2.0/floatingips/${fip.body.floatingip.id}`, { token: c.adminToken })).status).toBe(404);
+  });
+
   it('answers version discovery and lists extensions', async () => {
     const root = await c.api('GET', '/network/');
     expect(root.body.versions[0]).toMatchObject({ id: 'v2.0', status: 'CURRENT' });

@@ -169,13 +169,15 @@ export async function networkRoutes(app: FastifyInstance, deps: NetDeps): Promis
     if (!ctx.isAdmin && net.project_id !== ctx.projectId) throw neutronError(403, 'HTTPForbidden', `(rule:delete_network) is disallowed by policy`);
     requireWriter(ctx);
     await db.transaction().execute(async (trx) => {
+      // Parts release what goes with the network (its floating IPs, RBAC policies) first;
+      // the transaction undoes it if the network turns out to be in use.
+      for (const h of hooks.beforeNetworkDelete ?? []) await h(trx, id);
       const ports = await trx.selectFrom('port').select(['id', 'device_owner']).where('network_id', '=', id).execute();
       // Ports the network itself owns (DHCP) go with it; anything else keeps it in use.
       if (ports.some((p) => !p.device_owner.startsWith('network:dhcp'))) {
         throw conflictError('NetworkInUse', `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
       }
       await deletePortRows(trx, ports.map((p) => p.id));
-      for (const h of hooks.beforeNetworkDelete ?? []) await h(trx, id);
       await trx.deleteFrom('resource_tag').where('resource_type', '=', 'subnets').where('resource_id', 'in',
         trx.selectFrom('subnet').select('id').where('network_id', '=', id)).execute();
       await trx.deleteFrom('subnet').where('network_id', '=', id).execute();

@@ -3,6 +3,7 @@ import type { NetworkHooks } from '../../../logic/hooks.js';
 import type { NetDb } from '../../../store.js';
 import { FLOATINGIP_OWNER, rdb } from '../store.js';
 import { disassociatePort } from './floatingips.js';
+import { deletePortRows } from '../../../logic/ports.js';
 
 /**
  * What routers and floating IPs need from the core's port and subnet deletes: ports a
@@ -12,6 +13,15 @@ import { disassociatePort } from './floatingips.js';
 export function registerRouterHooks(hooks: NetworkHooks): void {
   hooks.beforePortDelete ??= [];
   hooks.beforeSubnetDelete ??= [];
+  // As in Neutron, deleting an external network deletes its floating IPs and their ports.
+  (hooks.beforeNetworkDelete ??= []).push(async (db: NetDb, networkId: string) => {
+    const trx = rdb(db);
+    const fips = await trx.selectFrom('floating_ip').select(['id', 'floating_port_id']).where('floating_network_id', '=', networkId).execute();
+    if (!fips.length) return;
+    await trx.deleteFrom('resource_tag').where('resource_type', '=', 'floatingips').where('resource_id', 'in', fips.map((f) => f.id)).execute();
+    await trx.deleteFrom('floating_ip').where('floating_network_id', '=', networkId).execute();
+    await deletePortRows(db, fips.map((f) => f.floating_port_id));
+  });
   hooks.beforePortDelete.push(async (db: NetDb, portId: string, deviceOwner: string, byRouterApi: boolean) => {
     const trx = rdb(db);
     if (!byRouterApi) {
