@@ -1,32 +1,21 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../helpers/cloud.js';
+import { clients } from '../helpers/cli.js';
 
 /** The Debian `openstack` and `glance` clients, unmodified, against the image service. */
-const run = promisify(execFile);
-
 describe('openstack and glance CLIs against the image service', () => {
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const sh = async (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => {
-    const r = await run(cmd, args, { env: { ...env, ...extra }, timeout: 120_000, maxBuffer: 1 << 24 }).catch((e) => e);
-    return { code: r.code ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  };
-  const os = (args: string[], cloud = 'stratus-demo') => sh('openstack', ['--os-cloud', cloud, ...args]);
-  const json = async (args: string[], cloud = 'stratus-demo') => {
-    const r = await os([...args, '-f', 'json'], cloud);
-    if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
+  let cli: ReturnType<typeof clients>;
+  const sh = (cmd: string, args: string[]) => cli.sh(cmd, args);
+  const os = (args: string[], cloud?: string) => cli.os(args, cloud);
+  const json = (args: string[], cloud?: string) => cli.json(args, cloud);
 
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml') };
+    cli = clients(c.dataDir);
   });
   afterAll(async () => { await c.destroy(); });
 

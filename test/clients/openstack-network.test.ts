@@ -1,28 +1,16 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../helpers/cloud.js';
+import { clients } from '../helpers/cli.js';
 
 /** The product documents' networking commands, with the Debian `openstack` CLI. */
-const run = promisify(execFile);
-
 describe('openstack CLI against the network service', () => {
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const os = async (args: string[]) => {
-    const r = await run('openstack', ['--os-cloud', 'stratus-demo', ...args], { env, timeout: 60_000 }).catch((e) => e);
-    return { code: r.code ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  };
-  const json = async (args: string[]) => {
-    const r = await os([...args, '-f', 'json']);
-    if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
+  let cli: ReturnType<typeof clients>;
+  const os = (args: string[]) => cli.os(args);
+  const json = (args: string[]) => cli.json(args);
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml') };
+    cli = clients(c.dataDir);
   });
   afterAll(async () => { await c.destroy(); });
 
