@@ -36,6 +36,14 @@ export interface Config {
     /** Hosts web-download may fetch from; empty means the method is refused. */
     webDownloadAllowedHosts: string[];
   };
+  network: {
+    /** The data plane this host's network agent drives (`noop`: records only). */
+    dataplane: string;
+    /** Least time between two agent passes: a burst of writes costs a few passes. */
+    agentIntervalMs: number;
+    /** A pass even when nothing woke the agent, to repair anything a lost wake-up missed. */
+    agentResyncSeconds: number;
+  };
 }
 
 export const DEFAULT_PORT = 8774;
@@ -80,6 +88,11 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       imageSizeTotalBytes: envInt('STRATUS_IMAGE_SIZE_TOTAL_MB', 1024 * 1024) * 1024 * 1024,
       imageStageTotalBytes: envInt('STRATUS_IMAGE_STAGE_TOTAL_MB', 100 * 1024) * 1024 * 1024,
       webDownloadAllowedHosts: (process.env.STRATUS_IMAGE_WEB_DOWNLOAD_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    },
+    network: {
+      dataplane: process.env.STRATUS_NETWORK_DATAPLANE ?? 'noop',
+      agentIntervalMs: envInt('STRATUS_NETWORK_AGENT_INTERVAL_MS', 200),
+      agentResyncSeconds: envInt('STRATUS_NETWORK_AGENT_RESYNC_SECONDS', 30),
     },
     ...overrides,
   };

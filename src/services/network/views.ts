@@ -34,15 +34,28 @@ export async function tagsFor(db: NetDb, type: string, ids: string[]): Promise<M
   return m;
 }
 
+/**
+ * Objects (of the given ids) an RBAC policy shares with exactly the caller's project. As
+ * upstream, `shared` is from the caller's point of view: such objects show as shared to
+ * the target project, not to their owner. (The pools part owns the rbac_policy table.)
+ */
+export async function sharedToCaller(db: NetDb, ctx: RequestContext, objectType: string, ids: string[]): Promise<Set<string>> {
+  if (!ids.length || !ctx.projectId) return new Set();
+  const rows = await db.selectFrom('rbac_policy').select('object_id').where('object_type', '=', objectType).where('action', '=', 'access_as_shared')
+    .where('target_project', '=', ctx.projectId).where('object_id', 'in', ids).execute();
+  return new Set(rows.map((r) => r.object_id as string));
+}
+
 export async function networkViews(db: NetDb, ctx: RequestContext, rows: NetworkRow[]) {
   const ids = rows.map((r) => r.id);
   const tags = await tagsFor(db, 'networks', ids);
   const subnetsOf = groupBy(ids.length ? await db.selectFrom('subnet').select(['id', 'network_id']).where('network_id', 'in', ids).orderBy('created_at').execute() : [], (s) => s.network_id);
+  const toMe = await sharedToCaller(db, ctx, 'network', rows.filter((n) => !n.shared).map((n) => n.id));
   return rows.map((n) => {
     const hints = json<string[]>(n.availability_zone_hints, []);
     const v: Record<string, unknown> = {
       ...standardView(n, tags.get(n.id)),
-      admin_state_up: bool(n.admin_state_up), status: n.status, shared: bool(n.shared), 'router:external': bool(n.external),
+      admin_state_up: bool(n.admin_state_up), status: n.status, shared: bool(n.shared) || toMe.has(n.id), 'router:external': bool(n.external),
       mtu: n.mtu, port_security_enabled: bool(n.port_security_enabled), subnets: (subnetsOf.get(n.id) ?? []).map((s) => s.id),
       availability_zone_hints: hints, availability_zones: hints.length ? hints : ZONES,
       ipv4_address_scope: null, ipv6_address_scope: null, dns_domain: n.dns_domain, l2_adjacency: true, is_default: bool(n.is_default),

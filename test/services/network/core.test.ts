@@ -33,13 +33,17 @@ describe('network service core (Neutron v2)', () => {
     expect(net).toMatchObject({ mtu: 1450, status: 'ACTIVE', shared: false, 'router:external': false, port_security_enabled: true, availability_zones: ['europe-se-1a'] });
     const sub = (await post(demo, 'subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '172.29.45.0/24', dns_nameservers: ['83.168.225.225', '83.168.226.226'], allocation_pools: [{ start: '172.29.45.20', end: '172.29.45.254' }] } })).subnet;
     expect(sub).toMatchObject({ gateway_ip: '172.29.45.1', allocation_pools: [{ start: '172.29.45.20', end: '172.29.45.254' }] });
+    // The network's two DHCP ports take the first two addresses of the pool, as upstream's DHCP agents do.
+    const dhcp = (await c.api('GET', `/network/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`, { token: demo })).body.ports;
+    expect(dhcp.map((p: any) => p.fixed_ips[0].ip_address).sort()).toEqual(['172.29.45.20', '172.29.45.21']);
+    expect(dhcp.every((p: any) => p.status === 'ACTIVE' && p.device_id.endsWith(`-${net.id}`) && p.project_id === net.project_id)).toBe(true);
     const a = (await post(demo, 'ports', { port: { network_id: net.id } })).port;
     const b = (await post(demo, 'ports', { port: { network_id: net.id } })).port;
-    expect([a.fixed_ips[0].ip_address, b.fixed_ips[0].ip_address]).toEqual(['172.29.45.20', '172.29.45.21']);
+    expect([a.fixed_ips[0].ip_address, b.fixed_ips[0].ip_address]).toEqual(['172.29.45.22', '172.29.45.23']);
     expect(a.mac_address).toMatch(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
     await c.api('DELETE', `/network/v2.0/ports/${a.id}`, { token: demo });
     const again = (await post(demo, 'ports', { port: { network_id: net.id } })).port;
-    expect(again.fixed_ips[0].ip_address).toBe('172.29.45.20');
+    expect(again.fixed_ips[0].ip_address).toBe('172.29.45.22');
     const fixed = (await post(demo, 'ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '172.29.45.100' }] } })).port;
     expect(fixed.fixed_ips[0].ip_address).toBe('172.29.45.100');
     const dup = await c.api('POST', '/network/v2.0/ports', { token: demo, body: { port: { network_id: net.id, fixed_ips: [{ ip_address: '172.29.45.100' }] } } });
@@ -57,7 +61,7 @@ describe('network service core (Neutron v2)', () => {
 
   it('gives one winner when two ports race for the last address', async () => {
     const net = (await post(demo, 'networks', { network: { name: 'tiny' } })).network;
-    await post(demo, 'subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.0.0/29', allocation_pools: [{ start: '10.9.0.2', end: '10.9.0.3' }] } });
+    await post(demo, 'subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.9.0.0/29', enable_dhcp: false, allocation_pools: [{ start: '10.9.0.2', end: '10.9.0.3' }] } });
     await post(demo, 'ports', { port: { network_id: net.id } });
     const results = await Promise.all([0, 1, 2].map(() => c.api('POST', '/network/v2.0/ports', { token: demo, body: { port: { network_id: net.id } } })));
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
@@ -74,7 +78,7 @@ describe('network service core (Neutron v2)', () => {
     const port = (await post(demo, 'ports', { port: { network_id: net.id, mac_address: 'fa:16:3e:12:34:56' } })).port;
     const v6 = port.fixed_ips.find((f: any) => f.ip_address.includes(':'));
     expect(v6.ip_address).toBe('2001:db8:1:0:f816:3eff:fe12:3456');
-    expect(port.fixed_ips.find((f: any) => !f.ip_address.includes(':')).ip_address).toBe('10.20.0.2');
+    expect(port.fixed_ips.find((f: any) => !f.ip_address.includes(':')).ip_address).toBe('10.20.0.4');
     const bad = await c.api('POST', '/network/v2.0/subnets', { token: demo, body: { subnet: { network_id: net.id, ip_version: 6, cidr: '2001:db8:2::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'dhcpv6-stateful' } } });
     expect(bad.status).toBe(400);
     const overlap = await c.api('POST', '/network/v2.0/subnets', { token: demo, body: { subnet: { network_id: net.id, ip_version: 4, cidr: '10.20.0.128/25' } } });
@@ -151,7 +155,7 @@ describe('network service core (Neutron v2)', () => {
       { network_id: r.body.networks[0].id, ip_version: 4, cidr: '10.77.0.0/24' }, { network_id: r.body.networks[1].id, ip_version: 4, cidr: '10.78.0.0/24' }] } });
     expect(subnets.body.subnets.map((s: any) => s.gateway_ip)).toEqual(['10.77.0.1', '10.78.0.1']);
     const ports = await c.api('POST', '/network/v2.0/ports', { token: demo, body: { ports: [{ network_id: r.body.networks[0].id }, { network_id: r.body.networks[0].id }] } });
-    expect(ports.body.ports.map((p: any) => p.fixed_ips[0].ip_address)).toEqual(['10.77.0.2', '10.77.0.3']);
+    expect(ports.body.ports.map((p: any) => p.fixed_ips[0].ip_address)).toEqual(['10.77.0.4', '10.77.0.5']);
     expect((await c.api('GET', '/network/v2.0/agents', { token: demo })).body.agents).toEqual([]);
   });
 

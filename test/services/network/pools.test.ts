@@ -233,7 +233,9 @@ describe('network: subnet pools, address scopes, RBAC', () => {
     expect(dup.body.NeutronError.type).toBe('DuplicateRbacPolicy');
 
     // Demo now sees the network and its subnet, and can plug a port into it; others cannot.
-    expect((await api('GET', `/networks/${net}`, demo)).body.network.shared).toBe(false);
+    // Shared from demo's point of view (as upstream), not from the owner's.
+    expect((await api('GET', `/networks/${net}`, demo)).body.network.shared).toBe(true);
+    expect((await admin('GET', `/networks/${net}`)).body.network.shared).toBe(false);
     expect((await api('GET', '/networks', demo)).body.networks.map((n: { id: string }) => n.id)).toContain(net);
     expect((await api('GET', `/subnets/${sub.body.subnet.id}`, demo)).status).toBe(200);
     const port = await api('POST', '/ports', demo, { port: { network_id: net } });

@@ -1,3 +1,4 @@
+import type { NetworkAgent } from '../agent/agent.js';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../../../platform/auth/context.js';
@@ -11,6 +12,8 @@ export interface NetDeps {
   platform: Platform;
   db: Kysely<NetworkTables>;
   hooks: NetworkHooks;
+  /** This host's network agent, once the service has started. */
+  agent?: NetworkAgent;
 }
 
 /** Neutron's error: the exception name is the `type` clients and Tempest look at. */

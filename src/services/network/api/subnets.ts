@@ -8,6 +8,7 @@ import { checkQuota } from '../logic/quota.js';
 import { isAutoAddress } from '../logic/ipam.js';
 import { cidrText, overlaps, parseCidr } from '../logic/ip.js';
 import { checkCidr, checkGateway, checkHostRoutes, checkIpv6Modes, checkNameservers, checkPools, defaultGateway, defaultPools } from '../logic/subnets.js';
+import { syncDhcpPorts, DHCP_OWNER } from '../logic/dhcp.js';
 import { getNetwork, rbacNetworkIds } from './networks.js';
 import { listRows, pickFields, type ListSpec } from './listing.js';
 import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
@@ -106,6 +107,7 @@ export async function subnetRoutes(app: FastifyInstance, deps: NetDeps): Promise
     const rows = await db.transaction().execute(async (trx) => {
       const out: SubnetRow[] = [];
       for (const b of items) out.push(await createOne(trx, ctx, b));
+      for (const networkId of new Set(out.filter((r) => r.enable_dhcp).map((r) => r.network_id))) await syncDhcpPorts(trx, platform.dialect, hooks, ctx, networkId);
       return out;
     });
     reply.status(201);
@@ -143,7 +145,10 @@ export async function subnetRoutes(app: FastifyInstance, deps: NetDeps): Promise
     if (b.host_routes !== undefined) set.host_routes = JSON.stringify(checkHostRoutes(b.host_routes, s.ip_version));
     if (b.service_types !== undefined) set.service_types = JSON.stringify(checkServiceTypes(b.service_types));
     if (b.dns_publish_fixed_ip !== undefined) set.dns_publish_fixed_ip = boolValue(b.dns_publish_fixed_ip, 'dns_publish_fixed_ip') ? 1 : 0;
-    await db.updateTable('subnet').set({ ...set, updated_at: now(), revision_number: s.revision_number + 1 }).where('id', '=', id).execute();
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('subnet').set({ ...set, updated_at: now(), revision_number: s.revision_number + 1 }).where('id', '=', id).execute();
+      if (set.enable_dhcp !== undefined && set.enable_dhcp !== s.enable_dhcp) await syncDhcpPorts(trx, platform.dialect, hooks, ctx, s.network_id);
+    });
     return { subnet: await show(req, (await db.selectFrom('subnet').selectAll().where('id', '=', id).executeTakeFirst())!) };
   });
 
@@ -161,10 +166,13 @@ export async function subnetRoutes(app: FastifyInstance, deps: NetDeps): Promise
           .where('port_id', 'not in', trx.selectFrom('port').select('id').where('device_owner', 'like', 'network:router%')).execute();
       }
       const inUse = await trx.selectFrom('ip_allocation').innerJoin('port', 'port.id', 'ip_allocation.port_id').select('port.id')
-        .where('ip_allocation.subnet_id', '=', id).where('port.device_owner', 'not like', 'network:dhcp%').limit(1).executeTakeFirst();
+        .where('ip_allocation.subnet_id', '=', id).where('port.device_owner', '!=', DHCP_OWNER).limit(1).executeTakeFirst();
       if (inUse) throw conflictError('SubnetInUse', `Unable to complete operation on subnet ${id}: One or more ports have an IP allocation from this subnet.`);
+      // The DHCP ports let go of their address here (and go when no DHCP subnet is left).
+      await trx.deleteFrom('ip_allocation').where('subnet_id', '=', id).execute();
       await trx.deleteFrom('resource_tag').where('resource_type', '=', 'subnets').where('resource_id', '=', id).execute();
       await trx.deleteFrom('subnet').where('id', '=', id).execute();
+      await syncDhcpPorts(trx, platform.dialect, hooks, ctx, s.network_id);
     });
     reply.status(204).send();
   });

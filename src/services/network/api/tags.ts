@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badInput, neutronError, notFoundError, type NetDeps } from './common.js';
+import { visibleNetworks } from './networks.js';
+import { visibleSubnets } from './subnets.js';
 
 /**
  * Tags on any taggable resource: /v2.0/{collection}/{id}/tags[/{tag}]. A resource's own
@@ -21,7 +23,11 @@ export async function tagRoutes(app: FastifyInstance, deps: NetDeps): Promise<vo
     const t = TAGGABLE[collection];
     if (!t) throw neutronError(404, 'HTTPNotFound', `The resource could not be found.`);
     const row = await db.selectFrom(t.table).select(['id', 'project_id']).where('id', '=', id).executeTakeFirst().catch(() => undefined);
-    if (!row || (!req.ctx.isAdmin && row.project_id !== req.ctx.projectId && write)) throw notFoundError(t.kind, id);
+    const foreign = row && !req.ctx.isAdmin && row.project_id !== req.ctx.projectId;
+    // Another project's tags are readable only where its resource is (shared networks and their subnets).
+    const readable = async () => (collection === 'networks' ? !!(await visibleNetworks(db, req.ctx).where('network.id', '=', id).executeTakeFirst())
+      : collection === 'subnets' ? !!(await visibleSubnets(db, req.ctx).where('subnet.id', '=', id).executeTakeFirst()) : false);
+    if (!row || (foreign && (write || !(await readable())))) throw notFoundError(t.kind, id);
     return { type: collection, id };
   };
   const checkTag = (tag: unknown) => {

@@ -6,7 +6,7 @@ export const CORE_EXTENSIONS = [
   'agent', 'allowed-address-pairs', 'availability_zone', 'binding', 'default-subnetpools', 'dns-domain-ports', 'dns-integration',
   'external-net', 'extra_dhcp_opt', 'ip-substring-filtering', 'multi-provider', 'net-mtu', 'net-mtu-writable', 'network_availability_zone',
   'network-ip-availability', 'pagination', 'port-security', 'project-id', 'provider', 'quotas', 'quota_details', 'sorting',
-  'standard-attr-description', 'standard-attr-revisions', 'standard-attr-tag', 'standard-attr-timestamp', 'subnet-service-types', 'tag-ext',
+  'standard-attr-description', 'standard-attr-revisions', 'standard-attr-tag', 'standard-attr-timestamp', 'subnet-service-types', 'tag', 'tag-ext',
 ];
 
 // Clients find some extensions by their display name (the CLI's `availability zone list`

@@ -4,12 +4,15 @@
  */
 import type { NetDb } from '../store.js';
 import type { RequestContext } from '../../../platform/auth/context.js';
+import type { DesiredState } from '../dataplane/driver.js';
 
 export interface NetworkHooks {
   /** The project's `default` security group, created with upstream's default rules on first use. */
   defaultSecurityGroup?: (trx: NetDb, projectId: string) => Promise<string>;
   /** Refuses security group ids the project may not use; returns them normalised. */
   checkSecurityGroups?: (trx: NetDb, projectId: string, ids: string[], isAdmin: boolean) => Promise<string[]>;
+  /** Security groups by id or name as another service names them (the project's `default` is made on first use). */
+  resolveSecurityGroups?: (trx: NetDb, ctx: RequestContext, refs: string[]) => Promise<string[]>;
   /** Before a port is deleted (routers refuse to lose interface ports, floating IPs let go). */
   beforePortDelete?: Array<(trx: NetDb, portId: string, deviceOwner: string, byRouterApi: boolean) => Promise<void>>;
   /** Before a subnet is deleted (a router interface on it is in use). */
@@ -20,8 +23,10 @@ export interface NetworkHooks {
   networkSharing?: (trx: NetDb, ctx: RequestContext, net: { id: string; project_id: string }, change: { shared?: boolean; external?: boolean }) => Promise<void>;
   /** Before a network is deleted (its RBAC policies go with it). */
   beforeNetworkDelete?: Array<(trx: NetDb, networkId: string) => Promise<void>>;
+  /** Fill the parts' resources (security groups, routers, floating IPs) into the state the network agent realises. */
+  agentState: Array<(db: NetDb, state: DesiredState) => Promise<void>>;
   /** Extension aliases the parts provide, for /v2.0/extensions. */
   extensions: string[];
 }
 
-export const newHooks = (): NetworkHooks => ({ beforePortDelete: [], beforeSubnetDelete: [], extensions: [] });
+export const newHooks = (): NetworkHooks => ({ beforePortDelete: [], beforeSubnetDelete: [], agentState: [], extensions: [] });

@@ -20,6 +20,8 @@ export interface PortInput {
   projectId: string;
   body: Record<string, unknown>;
   ctx: RequestContext;
+  /** A port the network itself owns (DHCP): counted in the project's usage, never refused for quota. */
+  internal?: boolean;
 }
 
 export const randomMac = (): string => `fa:16:3e:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -52,7 +54,7 @@ export const portStatus = (p: Pick<PortRow, 'admin_state_up' | 'device_id' | 'de
 
 export async function createPort(trx: NetDb, dialect: Dialect, hooks: NetworkHooks, input: PortInput): Promise<{ port: PortRow; fixedIps: FixedIp[] }> {
   const { network, projectId, body: b, ctx } = input;
-  await checkQuota(trx, dialect, projectId, 'port');
+  if (!input.internal) await checkQuota(trx, dialect, projectId, 'port');
   const t = now();
   let mac = b.mac_address === undefined ? randomMac() : String(b.mac_address).toLowerCase();
   if (b.mac_address === undefined) {

@@ -1,8 +1,9 @@
 import type { NetworkPart } from '../../index.js';
 import { QUOTA_TABLES } from '../../logic/quota.js';
 import { securityGroupMigrations } from './migrations.js';
-import { checkPortGroups, ensureDefaultGroup } from './logic/groups.js';
+import { checkPortGroups, ensureDefaultGroup, resolveGroupRefs } from './logic/groups.js';
 import { sgDb } from './store.js';
+import { securityGroupState } from './logic/agent-state.js';
 import { securityGroupRoutes } from './api/security-groups.js';
 import { securityGroupRuleRoutes } from './api/security-group-rules.js';
 import { addressGroupRoutes } from './api/address-groups.js';
@@ -20,6 +21,8 @@ export const securityGroupsPart: NetworkPart = {
   },
   register(hooks) {
     hooks.defaultSecurityGroup = (trx, projectId) => ensureDefaultGroup(sgDb(trx), projectId);
+    hooks.agentState.push(securityGroupState);
+    hooks.resolveSecurityGroups = (trx, ctx, refs) => resolveGroupRefs(sgDb(trx), ctx, refs);
     hooks.checkSecurityGroups = (trx, projectId, ids, isAdmin) => checkPortGroups(sgDb(trx), projectId, ids, isAdmin);
     hooks.extensions.push('security-group', 'stateful-security-group', 'address-group', 'security-groups-remote-address-group',
       'security-groups-normalized-cidr', 'security-groups-rules-belongs-to-default-sg', 'port-security-groups-filtering');

@@ -3,6 +3,7 @@ import { uuid } from '../../../../../platform/ids.js';
 import { conflictError, neutronError } from '../../../api/common.js';
 import type { NetDb } from '../../../store.js';
 import { poolDb, type PoolDb } from '../store.js';
+import { sharedToCaller as sharedToCallerView } from '../../../views.js';
 
 /**
  * RBAC: an object (network, subnet pool, address scope) is shared with a project, or with
@@ -47,13 +48,9 @@ export function visibleScopes(db: PoolDb, ctx: RequestContext) {
   return q;
 }
 
-/** Objects (of the given ids) shared with exactly this project by a targeted policy: upstream shows them as shared to it. */
-export async function sharedToCaller(db: PoolDb, ctx: RequestContext, type: ObjectType, ids: string[]): Promise<Set<string>> {
-  if (!ids.length || !ctx.projectId) return new Set();
-  const rows = await db.selectFrom('rbac_policy').select('object_id').where('object_type', '=', type).where('action', '=', ACCESS_SHARED)
-    .where('target_project', '=', ctx.projectId).where('object_id', 'in', ids).execute();
-  return new Set(rows.map((r) => r.object_id));
-}
+/** Shared with exactly the caller by a targeted policy (one definition serves networks and pools). */
+export const sharedToCaller = (db: PoolDb, ctx: RequestContext, type: ObjectType, ids: string[]): Promise<Set<string>> =>
+  sharedToCallerView(db as unknown as NetDb, ctx, type, ids);
 
 const TABLE: Record<ObjectType, 'network' | 'subnetpool' | 'address_scope'> = { network: 'network', subnetpool: 'subnetpool', address_scope: 'address_scope' };
 

@@ -4,6 +4,7 @@ import type { NetDb } from '../../../store.js';
 import { FLOATINGIP_OWNER, rdb } from '../store.js';
 import { disassociatePort } from './floatingips.js';
 import { deletePortRows } from '../../../logic/ports.js';
+import { routerState } from './agent-state.js';
 
 /**
  * What routers and floating IPs need from the core's port and subnet deletes: ports a
@@ -11,6 +12,7 @@ import { deletePortRows } from '../../../logic/ports.js';
  * port going away lets go of its floating IPs; a subnet a router is on stays.
  */
 export function registerRouterHooks(hooks: NetworkHooks): void {
+  hooks.agentState.push(routerState);
   hooks.beforePortDelete ??= [];
   hooks.beforeSubnetDelete ??= [];
   // As in Neutron, deleting an external network deletes its floating IPs and their ports.

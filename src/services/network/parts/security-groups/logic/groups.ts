@@ -1,7 +1,8 @@
 import { now } from '../../../../../platform/clock.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { badInput, conflictError, neutronError } from '../../../api/common.js';
-import type { SecurityGroupRow, SecurityGroupRuleRow, SgDb } from '../store.js';
+import type { RequestContext } from '../../../../../platform/auth/context.js';
+import { visibleGroups, type SecurityGroupRow, type SecurityGroupRuleRow, type SgDb } from '../store.js';
 
 /**
  * Security groups: the project's `default` group (made on first use), the rules every new
@@ -69,4 +70,27 @@ export async function checkPortGroups(db: SgDb, projectId: string, ids: unknown[
     throw conflictError('SecurityGroupConflict', 'Error Cannot apply both stateful and stateless security groups on the same port at the same time while attempting the operation.');
   }
   return wanted;
+}
+
+/**
+ * Groups as another service names them (Nova's `--security-group` takes ids or names):
+ * an id or a name among the groups the caller sees; `default` is the project's own,
+ * made on first use. An unknown name is 404, a name two groups share is 409.
+ */
+export async function resolveGroupRefs(db: SgDb, ctx: RequestContext, refs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const ref of refs) {
+    if (ref === 'default' && ctx.projectId) { out.push(await ensureDefaultGroup(db, ctx.projectId)); continue; }
+    if (isUuid(ref)) {
+      const byId = await visibleGroups(db, ctx).where('security_group.id', '=', ref).executeTakeFirst();
+      if (byId) { out.push(byId.id); continue; }
+    }
+    const named = await visibleGroups(db, ctx).where('security_group.name', '=', ref).execute();
+    const mine = named.filter((g) => g.project_id === ctx.projectId);
+    const pick = mine.length ? mine : named;
+    if (!pick.length) throw sgNotFound(ref);
+    if (pick.length > 1) throw conflictError('DuplicateSecurityGroupName', `Multiple security_group matches found for name '${ref}', use an ID to be more specific.`);
+    out.push(pick[0]!.id);
+  }
+  return [...new Set(out)];
 }
