@@ -113,3 +113,14 @@ export function pickFields<T extends Record<string, unknown>>(req: FastifyReques
   if (!wanted.length) return obj;
   return Object.fromEntries(Object.entries(obj).filter(([k]) => wanted.includes(k))) as Partial<T>;
 }
+
+/** The filters every standard resource takes (Neutron's standard attributes). */
+export const standardColumns: ListSpec['columns'] = {
+  id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' },
+  description: { col: 'description', kind: 'str' }, revision_number: { col: 'revision_number', kind: 'int' },
+  created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+};
+
+/** Filters whose query attribute is the column's own name. */
+export const sameName = (kind: Kind, names: string[]): ListSpec['columns'] =>
+  Object.fromEntries(names.map((n) => [n, { col: n, kind }]));

@@ -6,7 +6,7 @@ import type { NetDb, NetworkRow } from '../store.js';
 import { networkViews, ZONES } from '../views.js';
 import { checkQuota } from '../logic/quota.js';
 import { deletePortRows } from '../logic/ports.js';
-import { listRows, pickFields, type ListSpec } from './listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from './listing.js';
 import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/networks. Overlay networks carry an MTU of 1450, the product documents' value. */
@@ -18,18 +18,14 @@ const ATTRS = ['name', 'admin_state_up', 'shared', 'router:external', 'mtu', 'po
 export const networkList: ListSpec = {
   collection: 'networks', table: 'network', tagType: 'networks',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' },
-    description: { col: 'description', kind: 'str' }, status: { col: 'status', kind: 'str' }, shared: { col: 'shared', kind: 'bool' },
-    'router:external': { col: 'external', kind: 'bool' }, admin_state_up: { col: 'admin_state_up', kind: 'bool' }, mtu: { col: 'mtu', kind: 'int' },
-    port_security_enabled: { col: 'port_security_enabled', kind: 'bool' }, is_default: { col: 'is_default', kind: 'bool' },
-    'provider:network_type': { col: 'provider_network_type', kind: 'str' }, 'provider:physical_network': { col: 'provider_physical_network', kind: 'str' },
-    'provider:segmentation_id': { col: 'provider_segmentation_id', kind: 'int' }, revision_number: { col: 'revision_number', kind: 'int' },
-    dns_domain: { col: 'dns_domain', kind: 'str' },
+    ...standardColumns, ...sameName('str', ['status', 'dns_domain']),
+    ...sameName('bool', ['shared', 'admin_state_up', 'port_security_enabled', 'is_default']), ...sameName('int', ['mtu']),
+    'router:external': { col: 'external', kind: 'bool' }, 'provider:network_type': { col: 'provider_network_type', kind: 'str' },
+    'provider:physical_network': { col: 'provider_physical_network', kind: 'str' },
+    'provider:segmentation_id': { col: 'provider_segmentation_id', kind: 'int' },
   },
   sortable: ['id', 'name', 'project_id', 'status', 'admin_state_up', 'mtu', 'shared', 'created_at', 'updated_at'],
 };
-networkList.columns.created_at = { col: 'created_at', kind: 'int' };
-networkList.columns.updated_at = { col: 'updated_at', kind: 'int' };
 
 /**
  * Ids of networks shared with a project through RBAC policies (the pools part owns the

@@ -5,7 +5,7 @@ import type { NetDb, PortRow } from '../store.js';
 import { portViews } from '../views.js';
 import { createPort, deletePortRows, parseAddressPairs, parseDhcpOpts, portStatus, replaceFixedIps } from '../logic/ports.js';
 import { getNetwork } from './networks.js';
-import { listRows, pickFields, type ListSpec } from './listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from './listing.js';
 import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/ports, with fixed IPs, MACs, bindings, address pairs and security groups. */
@@ -17,12 +17,9 @@ const ADMIN_ONLY = ['binding:host_id', 'binding:profile'];
 export const portList: ListSpec = {
   collection: 'ports', table: 'port', tagType: 'ports',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    network_id: { col: 'network_id', kind: 'str' }, mac_address: { col: 'mac_address', kind: 'str' }, admin_state_up: { col: 'admin_state_up', kind: 'bool' },
-    status: { col: 'status', kind: 'str' }, device_id: { col: 'device_id', kind: 'str' }, device_owner: { col: 'device_owner', kind: 'str' },
-    port_security_enabled: { col: 'port_security_enabled', kind: 'bool' }, 'binding:host_id': { col: 'binding_host_id', kind: 'str' },
-    'binding:vnic_type': { col: 'binding_vnic_type', kind: 'str' }, dns_name: { col: 'dns_name', kind: 'str' },
-    revision_number: { col: 'revision_number', kind: 'int' }, created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns, ...sameName('str', ['network_id', 'mac_address', 'status', 'device_id', 'device_owner', 'dns_name']),
+    ...sameName('bool', ['admin_state_up', 'port_security_enabled']), 'binding:host_id': { col: 'binding_host_id', kind: 'str' },
+    'binding:vnic_type': { col: 'binding_vnic_type', kind: 'str' },
   },
   sortable: ['id', 'name', 'project_id', 'network_id', 'mac_address', 'status', 'device_id', 'device_owner', 'admin_state_up', 'created_at', 'updated_at'],
 };

@@ -10,7 +10,7 @@ import { cidrText, overlaps, parseCidr } from '../logic/ip.js';
 import { checkCidr, checkGateway, checkHostRoutes, checkIpv6Modes, checkNameservers, checkPools, defaultGateway, defaultPools } from '../logic/subnets.js';
 import { syncDhcpPorts, DHCP_OWNER } from '../logic/dhcp.js';
 import { getNetwork, rbacNetworkIds } from './networks.js';
-import { listRows, pickFields, type ListSpec } from './listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from './listing.js';
 import { badInput, boolValue, conflictError, neutronError, notFoundError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps, createBodies } from './common.js';
 
 /** /v2.0/subnets: IPv4 and IPv6 (SLAAC, DHCPv6), from a CIDR or a subnet pool. */
@@ -22,11 +22,8 @@ const UPDATABLE = ['name', 'description', 'gateway_ip', 'enable_dhcp', 'allocati
 export const subnetList: ListSpec = {
   collection: 'subnets', table: 'subnet', tagType: 'subnets',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    network_id: { col: 'network_id', kind: 'str' }, ip_version: { col: 'ip_version', kind: 'int' }, cidr: { col: 'cidr', kind: 'str' },
-    gateway_ip: { col: 'gateway_ip', kind: 'str' }, enable_dhcp: { col: 'enable_dhcp', kind: 'bool' }, ipv6_ra_mode: { col: 'ipv6_ra_mode', kind: 'str' },
-    ipv6_address_mode: { col: 'ipv6_address_mode', kind: 'str' }, subnetpool_id: { col: 'subnetpool_id', kind: 'str' },
-    revision_number: { col: 'revision_number', kind: 'int' }, created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns, ...sameName('str', ['network_id', 'cidr', 'gateway_ip', 'ipv6_ra_mode', 'ipv6_address_mode', 'subnetpool_id']),
+    ...sameName('bool', ['enable_dhcp']), ...sameName('int', ['ip_version']),
   },
   sortable: ['id', 'name', 'project_id', 'network_id', 'ip_version', 'cidr', 'gateway_ip', 'created_at', 'updated_at'],
 };

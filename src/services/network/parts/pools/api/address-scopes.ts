@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { now } from '../../../../../platform/clock.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { badInput, boolValue, conflictError, neutronError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, sameName, type ListSpec } from '../../../api/listing.js';
 import { poolRoot, type AddressScopeRow } from '../store.js';
 import { scopeViews } from '../views.js';
 import { ACCESS_SHARED, dropPolicies, scopeNotFound, setWildcard, visibleScopes } from '../logic/rbac.js';
@@ -13,8 +13,7 @@ const ATTRS = ['name', 'ip_version', 'shared', 'tenant_id', 'project_id'];
 export const scopeList: ListSpec = {
   collection: 'address_scopes', table: 'address_scope',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' },
-    ip_version: { col: 'ip_version', kind: 'int' }, shared: { col: 'shared', kind: 'bool' },
+    ...sameName('str', ['id', 'name', 'project_id']), ...sameName('bool', ['shared']), ...sameName('int', ['ip_version']),
   },
   sortable: ['id', 'name', 'project_id', 'ip_version', 'shared'],
 };

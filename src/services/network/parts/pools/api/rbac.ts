@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../../../../platform/auth/context.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { badInput, conflictError, neutronError, ownerOf, requireWriter, resourceBody, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, sameName, type ListSpec } from '../../../api/listing.js';
 import { getNetwork } from '../../../api/networks.js';
 import { checkQuota } from '../../../logic/quota.js';
 import { poolRoot, type PoolDb, type RbacPolicyRow } from '../store.js';
@@ -18,9 +18,8 @@ const ATTRS = ['object_type', 'object_id', 'action', 'target_tenant', 'target_pr
 export const rbacList: ListSpec = {
   collection: 'rbac_policies', table: 'rbac_policy',
   columns: {
-    id: { col: 'id', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, object_type: { col: 'object_type', kind: 'str' },
-    object_id: { col: 'object_id', kind: 'str' }, action: { col: 'action', kind: 'str' }, target_tenant: { col: 'target_project', kind: 'str' },
-    target_project: { col: 'target_project', kind: 'str' },
+    ...sameName('str', ['id', 'project_id', 'object_type', 'object_id', 'action', 'target_project']),
+    target_tenant: { col: 'target_project', kind: 'str' },
   },
   sortable: ['id', 'project_id', 'object_type', 'object_id', 'action', 'target_tenant', 'target_project'],
 };

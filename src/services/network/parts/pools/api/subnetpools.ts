@@ -4,7 +4,7 @@ import { now } from '../../../../../platform/clock.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { json } from '../../../../../platform/json.js';
 import { badInput, boolValue, neutronError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from '../../../api/listing.js';
 import { cidrText, parseCidr, type Cidr } from '../../../logic/ip.js';
 import { poolRoot, type PoolDb, type SubnetPoolRow } from '../store.js';
 import { poolViews } from '../views.js';
@@ -21,11 +21,8 @@ const UPDATABLE = ['name', 'description', 'prefixes', 'default_prefixlen', 'min_
 export const poolList: ListSpec = {
   collection: 'subnetpools', table: 'subnetpool', tagType: 'subnetpools',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    ip_version: { col: 'ip_version', kind: 'int' }, shared: { col: 'shared', kind: 'bool' }, is_default: { col: 'is_default', kind: 'bool' },
-    default_prefixlen: { col: 'default_prefixlen', kind: 'int' }, min_prefixlen: { col: 'min_prefixlen', kind: 'int' }, max_prefixlen: { col: 'max_prefixlen', kind: 'int' },
-    address_scope_id: { col: 'address_scope_id', kind: 'str' }, default_quota: { col: 'default_quota', kind: 'int' },
-    revision_number: { col: 'revision_number', kind: 'int' }, created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns, ...sameName('str', ['address_scope_id']), ...sameName('bool', ['shared', 'is_default']),
+    ...sameName('int', ['ip_version', 'default_prefixlen', 'min_prefixlen', 'max_prefixlen', 'default_quota']),
   },
   sortable: ['id', 'name', 'project_id', 'ip_version', 'default_prefixlen', 'min_prefixlen', 'max_prefixlen', 'shared', 'is_default', 'created_at', 'updated_at'],
 };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../../../../platform/auth/context.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, sameName, type ListSpec } from '../../../api/listing.js';
 import { neutronError, ownerOf, requireWriter, resourceBody, type NetDeps } from '../../../api/common.js';
 import { rdb, type FloatingIpRow, type RDb } from '../store.js';
 import { floatingIpViews } from '../views.js';
@@ -15,11 +15,8 @@ const UPDATE = ['port_id', 'fixed_ip_address', 'description', 'qos_policy_id'];
 export const floatingIpList: ListSpec = {
   collection: 'floatingips', table: 'floating_ip', tagType: 'floatingips',
   columns: {
-    id: { col: 'id', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    floating_ip_address: { col: 'floating_ip_address', kind: 'str' }, floating_network_id: { col: 'floating_network_id', kind: 'str' },
-    port_id: { col: 'fixed_port_id', kind: 'str' }, fixed_ip_address: { col: 'fixed_ip_address', kind: 'str' }, router_id: { col: 'router_id', kind: 'str' },
-    status: { col: 'status', kind: 'str' }, dns_name: { col: 'dns_name', kind: 'str' }, dns_domain: { col: 'dns_domain', kind: 'str' },
-    revision_number: { col: 'revision_number', kind: 'int' }, created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...sameName('str', ['id', 'project_id', 'description', 'floating_ip_address', 'floating_network_id', 'fixed_ip_address', 'router_id', 'status', 'dns_name', 'dns_domain']),
+    ...sameName('int', ['revision_number', 'created_at', 'updated_at']), port_id: { col: 'fixed_port_id', kind: 'str' },
   },
   sortable: ['id', 'project_id', 'floating_ip_address', 'floating_network_id', 'port_id', 'fixed_ip_address', 'router_id', 'status', 'created_at', 'updated_at'],
 };

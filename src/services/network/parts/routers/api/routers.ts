@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../../../../platform/auth/context.js';
 import { now } from '../../../../../platform/clock.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from '../../../api/listing.js';
 import { badInput, neutronError, ownerOf, requireWriter, resourceBody, type NetDeps } from '../../../api/common.js';
 import { cidrText, normaliseIp, parseCidr } from '../../../logic/ip.js';
 import { rdb, type RDb, type RouterRow } from '../store.js';
@@ -18,9 +18,7 @@ const UPDATE = ['name', 'description', 'admin_state_up', 'external_gateway_info'
 export const routerList: ListSpec = {
   collection: 'routers', table: 'router', tagType: 'routers',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    status: { col: 'status', kind: 'str' }, admin_state_up: { col: 'admin_state_up', kind: 'bool' }, flavor_id: { col: 'flavor_id', kind: 'str' },
-    revision_number: { col: 'revision_number', kind: 'int' }, created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns, ...sameName('str', ['status', 'flavor_id']), ...sameName('bool', ['admin_state_up']),
   },
   sortable: ['id', 'name', 'project_id', 'status', 'admin_state_up', 'created_at', 'updated_at'],
 };

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../../../../platform/auth/context.js';
 import { now } from '../../../../../platform/clock.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { conflictError, neutronError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, standardColumns, type ListSpec } from '../../../api/listing.js';
 import { checkQuota } from '../../../logic/quota.js';
 import { normaliseAddresses } from '../logic/address-groups.js';
 import { addressesOf, sgDb, visibleAddressGroups, type AddressGroupRow, type SgDb } from '../store.js';
@@ -15,9 +15,7 @@ const ATTRS = ['name', 'description', 'addresses', 'tenant_id', 'project_id'];
 export const addressGroupList: ListSpec = {
   collection: 'address_groups', table: 'address_group',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    project_id: { col: 'project_id', kind: 'str' }, revision_number: { col: 'revision_number', kind: 'int' },
-    created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns,
   },
   sortable: ['id', 'name', 'description', 'project_id', 'created_at', 'updated_at'],
 };

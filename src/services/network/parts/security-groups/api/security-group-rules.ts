@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../../../../platform/auth/context.js';
 import { now } from '../../../../../platform/clock.js';
 import { conflictError, neutronError, ownerOf, requireWriter, strValue, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, sameName, type ListSpec } from '../../../api/listing.js';
 import { checkQuota } from '../../../logic/quota.js';
 import type { NetDb } from '../../../store.js';
 import { ruleRow, sgNotFound } from '../logic/groups.js';
@@ -18,13 +18,8 @@ const ATTRS = ['security_group_id', 'direction', 'ethertype', 'protocol', 'port_
 export const ruleList: ListSpec = {
   collection: 'security_group_rules', table: 'security_group_rule',
   columns: {
-    id: { col: 'id', kind: 'str' }, security_group_id: { col: 'security_group_id', kind: 'str' }, direction: { col: 'direction', kind: 'str' },
-    ethertype: { col: 'ethertype', kind: 'str' }, protocol: { col: 'protocol', kind: 'str' }, port_range_min: { col: 'port_range_min', kind: 'int' },
-    port_range_max: { col: 'port_range_max', kind: 'int' }, remote_ip_prefix: { col: 'remote_ip_prefix', kind: 'str' },
-    normalized_cidr: { col: 'normalized_cidr', kind: 'str' }, remote_group_id: { col: 'remote_group_id', kind: 'str' },
-    remote_address_group_id: { col: 'remote_address_group_id', kind: 'str' }, project_id: { col: 'project_id', kind: 'str' },
-    description: { col: 'description', kind: 'str' }, revision_number: { col: 'revision_number', kind: 'int' },
-    created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...sameName('str', ['id', 'security_group_id', 'direction', 'ethertype', 'protocol', 'remote_ip_prefix', 'normalized_cidr', 'remote_group_id', 'remote_address_group_id', 'project_id', 'description']),
+    ...sameName('int', ['port_range_min', 'port_range_max', 'revision_number', 'created_at', 'updated_at']),
   },
   sortable: ['id', 'security_group_id', 'direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_ip_prefix',
     'remote_group_id', 'remote_address_group_id', 'project_id', 'created_at', 'updated_at'],

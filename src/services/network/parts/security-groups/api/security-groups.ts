@@ -3,7 +3,7 @@ import type { RequestContext } from '../../../../../platform/auth/context.js';
 import { now } from '../../../../../platform/clock.js';
 import { uuid } from '../../../../../platform/ids.js';
 import { boolValue, conflictError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from '../../../api/common.js';
-import { listRows, pickFields, type ListSpec } from '../../../api/listing.js';
+import { listRows, pickFields, standardColumns, sameName, type ListSpec } from '../../../api/listing.js';
 import { checkQuota } from '../../../logic/quota.js';
 import { ensureDefaultGroup, insertGroup, sgNotFound } from '../logic/groups.js';
 import { sgDb, visibleGroups, type SecurityGroupRow, type SgDb } from '../store.js';
@@ -15,9 +15,7 @@ const ATTRS = ['name', 'description', 'stateful', 'tenant_id', 'project_id'];
 export const groupList: ListSpec = {
   collection: 'security_groups', table: 'security_group', tagType: 'security-groups',
   columns: {
-    id: { col: 'id', kind: 'str' }, name: { col: 'name', kind: 'str' }, description: { col: 'description', kind: 'str' },
-    project_id: { col: 'project_id', kind: 'str' }, stateful: { col: 'stateful', kind: 'bool' }, revision_number: { col: 'revision_number', kind: 'int' },
-    created_at: { col: 'created_at', kind: 'int' }, updated_at: { col: 'updated_at', kind: 'int' },
+    ...standardColumns, ...sameName('bool', ['stateful']),
   },
   sortable: ['id', 'name', 'description', 'project_id', 'stateful', 'revision_number', 'created_at', 'updated_at'],
 };
