@@ -1,31 +1,22 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../helpers/cloud.js';
+import { clients } from '../helpers/cli.js';
 import { base32Encode, totpAt } from '../../src/services/identity/logic/totp.js';
 
 /** The Debian `openstack` CLI, unmodified, against a cloud on an ephemeral port. */
-const run = promisify(execFile);
-
 describe('openstack CLI against identity', () => {
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const os = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
-    const r = await run('openstack', args, { env: { ...env, ...extra }, timeout: 60_000 }).catch((e) => e);
-    return { code: r.code ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  };
-  const json = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
-    const r = await os([...args, '-f', 'json'], extra);
-    if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
+  let cli: ReturnType<typeof clients>;
+  // As admin unless the extra variables say otherwise (OS_CLOUD '' : they alone authenticate).
+  const cloudOf = (extra: NodeJS.ProcessEnv) => (extra.OS_CLOUD === '' ? '' : 'stratus-admin');
+  const os = (args: string[], extra: NodeJS.ProcessEnv = {}) => cli.os(args, cloudOf(extra), extra);
+  const json = (args: string[], extra: NodeJS.ProcessEnv = {}) => cli.json(args, cloudOf(extra), extra);
 
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml'), OS_CLOUD: 'stratus-admin' };
+    cli = clients(c.dataDir, 'stratus-admin');
   });
   afterAll(async () => { await c.destroy(); });
 
@@ -39,9 +30,7 @@ describe('openstack CLI against identity', () => {
   });
 
   it('works from the written openrc', async () => {
-    const r = await run('bash', ['-c', `source ${join(c.dataDir, 'demo-openrc.sh')} && openstack token issue -f value -c user_id`], {
-      env: Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('OS_'))),
-    });
+    const r = await cli.sh('bash', ['-c', `source ${join(c.dataDir, 'demo-openrc.sh')} && openstack token issue -f value -c user_id`]);
     expect(r.stdout.trim()).toMatch(/^[0-9a-f]{32}$/);
   });
 

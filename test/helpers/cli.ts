@@ -17,12 +17,20 @@ export function clients(dataDir: string, defaultCloud = 'stratus-demo') {
     const r = await run(cmd, args, { env: { ...env, ...extra }, timeout: 120_000, maxBuffer: 1 << 24 }).catch((e) => e);
     return { code: r.code ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   };
-  const os = (args: string[], cloud = defaultCloud) => sh('openstack', ['--os-cloud', cloud, ...args]);
+  /** `openstack` on a cloud of the clouds.yaml; with cloud '' the extra OS_* variables alone say how to authenticate. */
+  const os = (args: string[], cloud = defaultCloud, extra: NodeJS.ProcessEnv = {}) =>
+    sh('openstack', [...(cloud ? ['--os-cloud', cloud] : []), ...args], extra);
   /** `openstack ... -f json`, parsed; a failing command throws with its stderr. */
-  const json = async (args: string[], cloud = defaultCloud) => {
-    const r = await os([...args, '-f', 'json'], cloud);
+  const json = async (args: string[], cloud = defaultCloud, extra: NodeJS.ProcessEnv = {}) => {
+    const r = await os([...args, '-f', 'json'], cloud, extra);
     if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
-  return { env, sh, os, json };
+  /** A command that must succeed; its output. */
+  const must = async (args: string[], cloud = defaultCloud) => {
+    const r = await os(args, cloud);
+    if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { env, sh, os, json, must };
 }

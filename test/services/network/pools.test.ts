@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
+import { clients } from '../../helpers/cli.js';
 
 /** Subnet pools, address scopes and RBAC policies (Neutron's subnet_allocation, address-scope, rbac-policies). */
 describe('network: subnet pools, address scopes, RBAC', () => {
@@ -319,18 +317,13 @@ describe('network: subnet pools, address scopes, RBAC', () => {
 });
 
 describe('openstack CLI: subnet pools and network RBAC', () => {
-  const run = promisify(execFile);
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const json = async (args: string[]) => {
-    const r = await run('openstack', [...args, '-f', 'json'], { env, timeout: 60_000 }).catch((e) => e);
-    if (r.code) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(String(r.stdout));
-  };
+  let cli: ReturnType<typeof clients>;
+  let cloud = 'stratus-admin';
+  const json = (args: string[]) => cli.json(args, cloud);
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml'), OS_CLOUD: 'stratus-admin' };
+    cli = clients(c.dataDir);
   });
   afterAll(async () => { await c.destroy(); });
 
@@ -346,7 +339,7 @@ describe('openstack CLI: subnet pools and network RBAC', () => {
     expect(rbac).toMatchObject({ object_id: net.id, object_type: 'network', action: 'access_as_shared' });
     const list = await json(['network', 'rbac', 'list']);
     expect(list.map((p: { ID: string }) => p.ID)).toContain(rbac.id);
-    env = { ...env, OS_CLOUD: 'stratus-demo' };
+    cloud = 'stratus-demo';
     const seen = await json(['network', 'show', net.id]);
     expect(seen.name).toBe('N');
     const port = await json(['port', 'create', '--network', net.id, 'demo-port']);

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
+import { clients } from '../../helpers/cli.js';
 
 /** Routers and floating IPs: gateways, interfaces, static routes, associations, races, and the CLI. */
 describe('network: routers and floating IPs', () => {
@@ -316,30 +314,16 @@ describe('network: routers and floating IPs', () => {
 });
 
 /** The Debian `openstack` CLI, unmodified: the product documents' router and floating IP commands. */
-const run = promisify(execFile);
-
 describe('openstack CLI: routers and floating IPs', () => {
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const os = async (args: string[]) => {
-    const r = await run('openstack', args, { env, timeout: 60_000 }).catch((e) => e);
-    return { code: r.code ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  };
-  const json = async (args: string[]) => {
-    const r = await os([...args, '-f', 'json']);
-    if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout);
-  };
-  const must = async (args: string[]) => {
-    const r = await os(args);
-    expect(r.code, `openstack ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
+  let cli: ReturnType<typeof clients>;
+  const os = (args: string[]) => cli.os(args);
+  const json = (args: string[]) => cli.json(args);
+  const must = (args: string[]) => cli.must(args);
 
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml'), OS_CLOUD: 'stratus-demo' };
+    cli = clients(c.dataDir, 'stratus-demo');
   });
   afterAll(async () => { await c.destroy(); });
 

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
+import { clients } from '../../helpers/cli.js';
 
 /** Security groups, their rules and address groups (Neutron's security-group and address-group extensions). */
 describe('network security groups', () => {
@@ -384,20 +382,13 @@ describe('network security groups', () => {
   });
 });
 
-const run = promisify(execFile);
-
 describe('openstack CLI against security groups', () => {
   let c: TestCloud;
-  let env: NodeJS.ProcessEnv;
-  const json = async (args: string[]) => {
-    const r = await run('openstack', [...args, '-f', 'json'], { env, timeout: 60_000 }).catch((e) => e);
-    if (r.code) throw new Error(`openstack ${args.join(' ')} failed: ${r.stderr}`);
-    return JSON.parse(String(r.stdout));
-  };
+  let cli: ReturnType<typeof clients>;
+  const json = (args: string[]) => cli.json(args);
   beforeAll(async () => {
     c = await testCloud();
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')));
-    env = { ...clean, OS_CLIENT_CONFIG_FILE: join(c.dataDir, 'clouds.yaml'), OS_CLOUD: 'stratus-demo' };
+    cli = clients(c.dataDir);
   });
   afterAll(async () => { await c.destroy(); });
 
