@@ -33,6 +33,8 @@ export class NetworkAgent {
   heartbeat: number | null = null;
   counts: Record<ResourceKind, number> = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, 0])) as Record<ResourceKind, number>;
   lastError: string | null = null;
+  /** How long the last pass took (read, compare, apply, write back), in ms. */
+  lastPassMs = 0;
 
   constructor(private db: NetDb, private hooks: NetworkHooks, readonly plane: Dataplane, private log: Logger, readonly options: AgentOptions) {}
 
@@ -88,6 +90,7 @@ export class NetworkAgent {
   }
 
   private async reconcile(): Promise<void> {
+    const began = performance.now();
     const state = await loadDesiredState(this.db, this.hooks, this.options.host);
     const next = new Map<ResourceKind, Map<string, string>>();
     const changes = {} as Changes;
@@ -109,6 +112,7 @@ export class NetworkAgent {
       this.realised = next;
     }
     this.heartbeat = Date.now();
+    this.lastPassMs = Math.round((performance.now() - began) * 10) / 10;
   }
 
   private async writeStatus(realised: Realised): Promise<void> {

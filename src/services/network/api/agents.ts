@@ -28,7 +28,7 @@ function views(agent: NetworkAgent) {
   const c = agent.counts;
   const beat = agent.heartbeat ?? agent.started;
   const configurations: Record<string, Record<string, unknown>> = {
-    'Linux bridge agent': { dataplane: agent.plane.name, devices: c.ports, security_groups: c.securityGroups },
+    'Linux bridge agent': { dataplane: agent.plane.name, devices: c.ports, security_groups: c.securityGroups, last_pass_ms: agent.lastPassMs },
     'DHCP agent': { dataplane: agent.plane.name, networks: c.networks, subnets: c.subnets, ports: c.ports, dhcp_driver: agent.plane.name },
     'L3 agent': { dataplane: agent.plane.name, routers: c.routers, floating_ips: c.floatingIps, agent_mode: 'legacy' },
     'Metadata agent': { dataplane: agent.plane.name },
