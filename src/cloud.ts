@@ -9,6 +9,7 @@ import type { Platform, ServiceModule } from './platform/service.js';
 import { identityService, type IdentityService } from './services/identity/index.js';
 import { imageService, type ImageService } from './services/image/index.js';
 import { networkService, type NetworkService } from './services/network/index.js';
+import { computeService, type ComputeService } from './services/compute/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -23,6 +24,7 @@ export interface Cloud {
   identity: IdentityService;
   image: ImageService;
   network: NetworkService;
+  compute: ComputeService;
   app: FastifyInstance;
   adminPassword: string;
   demoPassword: string;
@@ -38,7 +40,8 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const identity = identityService();
     const image = imageService();
     const network = networkService();
-    const services: ServiceModule[] = [identity, image, network];
+    const compute = computeService();
+    const services: ServiceModule[] = [identity, image, network, compute];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';
@@ -62,7 +65,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const db = database;
     let closed = false;
     return {
-      url: baseUrl, authUrl, config, platform, identity, image, network, app, adminPassword, demoPassword,
+      url: baseUrl, authUrl, config, platform, identity, image, network, compute, app, adminPassword, demoPassword,
       async close() {
         if (closed) return;
         closed = true;

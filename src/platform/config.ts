@@ -44,6 +44,17 @@ export interface Config {
     /** A pass even when nothing woke the agent, to repair anything a lost wake-up missed. */
     agentResyncSeconds: number;
   };
+  compute: {
+    /** Availability zones the hosts are in (the documented two). */
+    zones: string[];
+    /** The fake virt driver's hosts per zone and each host's size. */
+    fakeHostsPerZone: number;
+    fakeHostVcpus: number;
+    fakeHostMemoryMb: number;
+    fakeHostDiskGb: number;
+    /** How long each fake hypervisor operation takes, so clients see transitional states. */
+    fakeDelayMs: number;
+  };
 }
 
 export const DEFAULT_PORT = 8774;
@@ -93,6 +104,14 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       dataplane: process.env.STRATUS_NETWORK_DATAPLANE ?? 'noop',
       agentIntervalMs: envInt('STRATUS_NETWORK_AGENT_INTERVAL_MS', 200),
       agentResyncSeconds: envInt('STRATUS_NETWORK_AGENT_RESYNC_SECONDS', 30),
+    },
+    compute: {
+      zones: (process.env.STRATUS_COMPUTE_ZONES ?? 'europe-se-1a,europe-se-1b').split(',').map((z) => z.trim()).filter(Boolean),
+      fakeHostsPerZone: envInt('STRATUS_FAKE_HOSTS_PER_ZONE', 3),
+      fakeHostVcpus: envInt('STRATUS_FAKE_HOST_VCPUS', 64),
+      fakeHostMemoryMb: envInt('STRATUS_FAKE_HOST_MEMORY_MB', 512 * 1024),
+      fakeHostDiskGb: envInt('STRATUS_FAKE_HOST_DISK_GB', 4096),
+      fakeDelayMs: envInt('STRATUS_FAKE_DELAY_MS', 50),
     },
     ...overrides,
   };

@@ -53,8 +53,16 @@ export class TaskQueue {
   private running = false;
   private loop: Promise<void> | null = null;
   private inFlight = 0;
+  /** Resources with a task running: their next task waits, so one resource's tasks run in order. */
+  private busy = new Set<string>();
 
-  constructor(private db: Db, private log: Logger, private maxAttempts = 5, private pollMs = 1000) {}
+  /**
+   * `concurrency` tasks run at once (different resources; a resource's tasks one at a
+   * time, oldest first), so a thousand server builds do not queue behind each other.
+   */
+  constructor(private db: Db, private log: Logger, private maxAttempts = 5, private pollMs = 1000, private concurrency = 16) {
+    this.wake.setMaxListeners(concurrency + 4);
+  }
 
   handle(kind: string, handler: TaskHandler): void { this.handlers.set(kind, handler); }
 
@@ -74,7 +82,7 @@ export class TaskQueue {
   async start(): Promise<void> {
     await this.db.updateTable('task').set({ state: 'pending', updated_at: now() }).where('state', '=', 'running').execute();
     this.running = true;
-    this.loop = this.run();
+    this.loop = Promise.all(Array.from({ length: this.concurrency }, () => this.run())).then(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -120,13 +128,22 @@ export class TaskQueue {
 
   private async runOne(): Promise<boolean> {
     const t = now();
-    const next = await this.db.selectFrom('task').selectAll().where('state', '=', 'pending').where('run_after', '<=', t)
-      .orderBy('created_at').limit(1).executeTakeFirst() as TaskRow | undefined;
+    // The oldest due task of a resource that has none running (a resource's tasks keep their order).
+    const candidates = await this.db.selectFrom('task').selectAll().where('state', 'in', ['pending', 'running']).where('run_after', '<=', t)
+      .orderBy('created_at').orderBy('id').limit(this.busy.size + this.concurrency + 1).execute() as TaskRow[];
+    const blocked = new Set(this.busy);
+    let next: TaskRow | undefined;
+    for (const c of candidates) {
+      if (c.state === 'pending' && !blocked.has(c.resource_id)) { next = c; break; }
+      blocked.add(c.resource_id);
+    }
     if (!next) return false;
     // Claim: only one worker wins the update from pending to running.
+    this.busy.add(next.resource_id);
     const claimed = await this.db.updateTable('task').set({ state: 'running', attempts: next.attempts + 1, updated_at: t })
-      .where('id', '=', next.id).where('state', '=', 'pending').executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return true;
+      .where('id', '=', next.id).where('state', '=', 'pending').executeTakeFirst()
+      .catch((err) => { this.busy.delete(next!.resource_id); throw err; });
+    if (Number(claimed.numUpdatedRows) !== 1) { this.busy.delete(next.resource_id); return true; }
     const handler = this.handlers.get(next.kind);
     this.inFlight++;
     try {
@@ -143,6 +160,7 @@ export class TaskQueue {
       }).where('id', '=', next.id).execute();
     } finally {
       this.inFlight--;
+      this.busy.delete(next.resource_id);
     }
     return true;
   }

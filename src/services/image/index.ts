@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Platform, ServiceModule } from '../../platform/service.js';
-import { glanceError, notFound } from '../../platform/http/errors.js';
+import { forbidden, glanceError, notFound } from '../../platform/http/errors.js';
 import type { RequestContext } from '../../platform/auth/context.js';
 import { FsBlobStore } from '../../platform/blobs/fs.js';
 import { now } from '../../platform/clock.js';
 import { uuid } from '../../platform/ids.js';
 import { imageMigrations } from './migrations.js';
 import { imageDb, type ImageRow } from './store.js';
-import { imageKey, type ImageDeps } from './logic/deps.js';
-import { canSee } from './logic/access.js';
+import { imageKey, stagingKey, type ImageDeps } from './logic/deps.js';
+import { canSee, requireWrite, visibleImage } from './logic/access.js';
 import { writeImageData } from './logic/upload.js';
 import { checkCount, lockProject } from './logic/quota.js';
 import { IMPORT_TASK, runImport, type ImportPayload } from './logic/import.js';
@@ -27,9 +27,22 @@ import { importRoutes } from './api/import.js';
  * boot or to create a volume) and `createFromStream` (server snapshots, shelving, volume
  * upload), always on behalf of a caller whose visibility rules apply.
  */
+export interface NewImage {
+  name: string; disk_format: string; container_format: string; visibility?: 'private' | 'shared';
+  min_disk?: number; min_ram?: number; properties?: Record<string, string>;
+}
+
 export interface ImageService extends ServiceModule {
+  /** An image the caller may see, in any status (404 otherwise). */
+  getImage(ctx: RequestContext, imageId: string): Promise<ImageRow>;
   open(ctx: RequestContext, imageId: string): Promise<{ image: ImageRow; data: Readable }>;
-  createFromStream(ctx: RequestContext, attrs: { name: string; disk_format: string; container_format: string; visibility?: 'private' | 'shared'; properties?: Record<string, string> }, data: Readable): Promise<ImageRow>;
+  createFromStream(ctx: RequestContext, attrs: NewImage, data: Readable): Promise<ImageRow>;
+  /** A queued image record, counted against the quota; its bytes come later (server snapshots). */
+  createQueued(ctx: RequestContext, attrs: NewImage): Promise<ImageRow>;
+  /** Streams the bytes of a queued image the caller owns; it becomes active. */
+  uploadData(ctx: RequestContext, imageId: string, data: Readable | NodeJS.ReadableStream, diskFormat?: string): Promise<ImageRow>;
+  /** Deletes an image the caller owns (protected images refuse). */
+  deleteImage(ctx: RequestContext, imageId: string): Promise<void>;
 }
 
 export function imageService(): ImageService {
@@ -58,13 +71,20 @@ export function imageService(): ImageService {
       if (!image || !(await canSee(d.db, ctx, image)) || image.status !== 'active') throw notFound(`No active image found with ID ${imageId}`);
       return { image, data: await d.blobs.open(imageKey(imageId)) };
     },
+    async getImage(ctx, imageId) {
+      return visibleImage(need().db, ctx, imageId);
+    },
     async createFromStream(ctx, attrs, data) {
+      const row = await this.createQueued(ctx, attrs);
+      return writeImageData(need(), row.id, data as Readable, { target: 'image', contentLength: null, from: ['queued'] });
+    },
+    async createQueued(ctx, attrs) {
       const d = need();
       const t = now();
       const row: ImageRow = {
         id: uuid(), name: attrs.name, status: 'queued', visibility: attrs.visibility ?? 'private', protected: 0, os_hidden: 0,
         owner: ctx.projectId!, size: null, virtual_size: null, checksum: null, os_hash_algo: null, os_hash_value: null,
-        container_format: attrs.container_format, disk_format: attrs.disk_format, min_ram: 0, min_disk: 0,
+        container_format: attrs.container_format, disk_format: attrs.disk_format, min_ram: attrs.min_ram ?? 0, min_disk: attrs.min_disk ?? 0,
         properties: JSON.stringify(attrs.properties ?? {}), reserved_bytes: 0, created_at: t, updated_at: t,
       };
       await d.db.transaction().execute(async (trx) => {
@@ -72,7 +92,24 @@ export function imageService(): ImageService {
         await checkCount(trx, row.owner, d.platform.config.image.imageCountTotal);
         await trx.insertInto('image').values(row).execute();
       });
-      return writeImageData(d, row.id, data, { target: 'image', contentLength: null, from: ['queued'] });
+      return row;
+    },
+    async uploadData(ctx, imageId, data, diskFormat) {
+      const d = need();
+      const img = await visibleImage(d.db, ctx, imageId);
+      requireWrite(ctx, img);
+      if (diskFormat && diskFormat !== img.disk_format) await d.db.updateTable('image').set({ disk_format: diskFormat }).where('id', '=', imageId).execute();
+      const stream = typeof (data as Readable).pipe === 'function' && data instanceof Readable ? data : Readable.from(data as AsyncIterable<Buffer>);
+      return writeImageData(d, imageId, stream, { target: 'image', contentLength: null, from: ['queued'] });
+    },
+    async deleteImage(ctx, imageId) {
+      const d = need();
+      const img = await visibleImage(d.db, ctx, imageId);
+      requireWrite(ctx, img, 'delete this image');
+      if (img.protected) throw forbidden(`Image ${imageId} is protected and cannot be deleted.`);
+      await d.db.deleteFrom('image').where('id', '=', imageId).execute();
+      await d.blobs.delete(imageKey(imageId));
+      await d.blobs.delete(stagingKey(imageId));
     },
   };
 }

@@ -12,7 +12,7 @@ import { bootstrapTopology } from './bootstrap.js';
 import type { NetDeps } from './api/common.js';
 import { discoveryRoutes } from './api/discovery.js';
 import { networkRoutes, getNetwork, visibleNetworks } from './api/networks.js';
-import { conflictError, notFoundError } from './api/common.js';
+import { conflictError, neutronError, notFoundError } from './api/common.js';
 import { now } from '../../platform/clock.js';
 import { NetworkAgent } from './agent/agent.js';
 import { agentHost } from './agent/host.js';
@@ -55,8 +55,20 @@ export interface NetworkService extends ServiceModule {
   getPort(ctx: RequestContext, id: string): Promise<PortRow>;
   /** Security groups by id or name in the caller's project (Nova takes names); 404 unknown, 409 ambiguous. */
   resolveSecurityGroups(ctx: RequestContext, refs: string[]): Promise<string[]>;
+  /** Gives every port of a server (with port security) exactly these security groups. */
+  setServerSecurityGroups(ctx: RequestContext, deviceId: string, groupIds: string[]): Promise<void>;
+  /** Nova's addFloatingIp/removeFloatingIp: the floating IP by address onto one of the server's ports (the one with `fixedIp`, else the first). */
+  associateFloatingIp(ctx: RequestContext, deviceId: string, address: string, fixedIp: string | null): Promise<void>;
+  disassociateFloatingIp(ctx: RequestContext, deviceId: string, address: string): Promise<void>;
+  /** The ports plugged into devices (servers), with addresses, network names and floating IPs: what Nova shows as `addresses`. */
+  interfacesOf(deviceIds: string[]): Promise<Map<string, DeviceInterface[]>>;
   /** This host's network agent (its data plane, heartbeat, `idle()` for tests). */
   readonly agent: NetworkAgent;
+}
+
+export interface DeviceInterface {
+  portId: string; macAddress: string; networkId: string; networkName: string; status: string;
+  fixedIps: Array<{ subnetId: string; ipAddress: string; version: 4 | 6; floatingIps: string[] }>;
 }
 
 export function networkService(): NetworkService {
@@ -144,6 +156,62 @@ export function networkService(): NetworkService {
     },
     getNetwork: (ctx, id) => getNetwork(need().db, ctx, id),
     getPort: (ctx, id) => getPort(need().db, ctx, id),
+    async setServerSecurityGroups(ctx, deviceId, groupIds) {
+      const d = need();
+      await d.db.transaction().execute(async (trx) => {
+        const ports = await trx.selectFrom('port').select(['id', 'project_id', 'port_security_enabled']).where('device_id', '=', deviceId).execute();
+        for (const p of ports.filter((x) => x.port_security_enabled === 1)) {
+          const ids = hooks.checkSecurityGroups ? await hooks.checkSecurityGroups(trx, p.project_id, groupIds, ctx.isAdmin) : [];
+          await trx.deleteFrom('port_security_group').where('port_id', '=', p.id).execute();
+          if (ids.length) await trx.insertInto('port_security_group').values(ids.map((g) => ({ port_id: p.id, security_group_id: g }))).execute();
+          await trx.updateTable('port').set({ updated_at: now() }).where('id', '=', p.id).execute();
+        }
+      });
+      agent?.wake();
+    },
+    async associateFloatingIp(ctx, deviceId, address, fixedIp) {
+      const d = need();
+      if (!hooks.setFloatingIpPort) throw notFoundError('Floating IP', address);
+      const ifaces = (await this.interfacesOf([deviceId])).get(deviceId) ?? [];
+      const iface = fixedIp ? ifaces.find((i) => i.fixedIps.some((f) => f.ipAddress === fixedIp)) : ifaces.find((i) => i.fixedIps.some((f) => f.version === 4));
+      if (!iface) throw neutronError(400, 'BadRequest', fixedIp ? `Specified fixed address ${fixedIp} not assigned to instance` : 'No nw_info cache associated with instance');
+      const ip = fixedIp ?? iface.fixedIps.find((f) => f.version === 4)!.ipAddress;
+      await d.db.transaction().execute((trx) => hooks.setFloatingIpPort!(trx, d.platform.dialect, ctx, address, iface.portId, ip));
+      agent?.wake();
+    },
+    async disassociateFloatingIp(ctx, deviceId, address) {
+      const d = need();
+      if (!hooks.setFloatingIpPort) throw notFoundError('Floating IP', address);
+      const ports = (await this.interfacesOf([deviceId])).get(deviceId) ?? [];
+      if (!ports.some((p) => p.fixedIps.some((f) => f.floatingIps.includes(address)))) throw neutronError(409, 'Conflict', `Floating IP ${address} is not associated with instance ${deviceId}.`);
+      await d.db.transaction().execute((trx) => hooks.setFloatingIpPort!(trx, d.platform.dialect, ctx, address, null, null));
+      agent?.wake();
+    },
+    async interfacesOf(deviceIds) {
+      const db = need().db;
+      const out = new Map<string, DeviceInterface[]>(deviceIds.map((id) => [id, []]));
+      if (!deviceIds.length) return out;
+      const ports = await db.selectFrom('port').innerJoin('network', 'network.id', 'port.network_id')
+        .select(['port.id', 'port.device_id', 'port.mac_address', 'port.network_id', 'port.status', 'port.created_at', 'network.name as network_name'])
+        .where('port.device_id', 'in', deviceIds).orderBy('port.created_at').orderBy('port.id').execute();
+      const ids = ports.map((p) => p.id);
+      const ips = ids.length ? await db.selectFrom('ip_allocation').innerJoin('subnet', 'subnet.id', 'ip_allocation.subnet_id')
+        .select(['ip_allocation.port_id', 'ip_allocation.subnet_id', 'ip_allocation.ip_address', 'subnet.ip_version', 'subnet.created_at'])
+        .where('ip_allocation.port_id', 'in', ids).orderBy('subnet.created_at').execute() : [];
+      // Floating IPs live in the routers part's table; read them if it is there.
+      const fips = ids.length ? await db.selectFrom('floating_ip').select(['fixed_port_id', 'fixed_ip_address', 'floating_ip_address'])
+        .where('fixed_port_id', 'in', ids).execute().catch(() => []) : [];
+      for (const p of ports) {
+        out.get(p.device_id)?.push({
+          portId: p.id, macAddress: p.mac_address, networkId: p.network_id, networkName: p.network_name, status: p.status,
+          fixedIps: ips.filter((i) => i.port_id === p.id).map((i) => ({
+            subnetId: i.subnet_id, ipAddress: i.ip_address, version: i.ip_version as 4 | 6,
+            floatingIps: fips.filter((f) => f.fixed_port_id === p.id && f.fixed_ip_address === i.ip_address).map((f) => f.floating_ip_address as string),
+          })),
+        });
+      }
+      return out;
+    },
   };
 }
 

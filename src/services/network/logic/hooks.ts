@@ -5,6 +5,7 @@
 import type { NetDb } from '../store.js';
 import type { RequestContext } from '../../../platform/auth/context.js';
 import type { DesiredState } from '../dataplane/driver.js';
+import type { Dialect } from '../../../platform/db/index.js';
 
 export interface NetworkHooks {
   /** The project's `default` security group, created with upstream's default rules on first use. */
@@ -13,6 +14,8 @@ export interface NetworkHooks {
   checkSecurityGroups?: (trx: NetDb, projectId: string, ids: string[], isAdmin: boolean) => Promise<string[]>;
   /** Security groups by id or name as another service names them (the project's `default` is made on first use). */
   resolveSecurityGroups?: (trx: NetDb, ctx: RequestContext, refs: string[]) => Promise<string[]>;
+  /** Points a floating IP (by address, visible to the caller) at a port and fixed address, or at nothing (Nova's floating IP actions). */
+  setFloatingIpPort?: (trx: NetDb, dialect: Dialect, ctx: RequestContext, address: string, portId: string | null, fixedIp: string | null) => Promise<void>;
   /** Before a port is deleted (routers refuse to lose interface ports, floating IPs let go). */
   beforePortDelete?: Array<(trx: NetDb, portId: string, deviceOwner: string, byRouterApi: boolean) => Promise<void>>;
   /** Before a subnet is deleted (a router interface on it is in use). */

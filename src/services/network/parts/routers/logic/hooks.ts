@@ -1,8 +1,8 @@
-import { conflictError } from '../../../api/common.js';
+import { conflictError, neutronError } from '../../../api/common.js';
 import type { NetworkHooks } from '../../../logic/hooks.js';
 import type { NetDb } from '../../../store.js';
 import { FLOATINGIP_OWNER, rdb } from '../store.js';
-import { disassociatePort } from './floatingips.js';
+import { disassociatePort, updateFloatingIp } from './floatingips.js';
 import { deletePortRows } from '../../../logic/ports.js';
 import { routerState } from './agent-state.js';
 
@@ -13,6 +13,13 @@ import { routerState } from './agent-state.js';
  */
 export function registerRouterHooks(hooks: NetworkHooks): void {
   hooks.agentState.push(routerState);
+  hooks.setFloatingIpPort = async (db, dialect, ctx, address, portId, fixedIp) => {
+    const trx = rdb(db);
+    const fip = await trx.selectFrom('floating_ip').selectAll().where('floating_ip_address', '=', address)
+      .where((eb) => (ctx.isAdmin ? eb.val(true) : eb('project_id', '=', ctx.projectId ?? ''))).executeTakeFirst();
+    if (!fip) throw neutronError(404, 'FloatingIPNotFound', `Floating IP ${address} could not be found`);
+    await updateFloatingIp({ trx, dialect, hooks, ctx }, fip, { port_id: portId, ...(fixedIp ? { fixed_ip_address: fixedIp } : {}) });
+  };
   hooks.beforePortDelete ??= [];
   hooks.beforeSubnetDelete ??= [];
   // As in Neutron, deleting an external network deletes its floating IPs and their ports.

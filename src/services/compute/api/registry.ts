@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { ComputeDeps } from './common.js';
+import { keypairRoutes } from './keypairs.js';
+import { serverGroupRoutes } from './server-groups.js';
+import { limitRoutes } from './limits.js';
+import { hostRoutes } from './hosts.js';
+import { instanceActionRoutes } from './instance-actions.js';
+import { proxyRoutes } from './proxies.js';
+import { serverResourceRoutes } from './server-resources.js';
+
+/**
+ * The compute API's smaller resources, each in its own file: key pairs, server groups,
+ * limits and quotas, zones/hosts/aggregates/services/usage/migrations, instance actions,
+ * the proxy APIs older clients still call, and a server's sub-resources (ips, metadata,
+ * interfaces, consoles, diagnostics).
+ */
+export const COMPUTE_ROUTES: Array<(app: FastifyInstance, deps: ComputeDeps) => Promise<void>> = [
+  keypairRoutes, serverGroupRoutes, limitRoutes, hostRoutes, instanceActionRoutes, proxyRoutes, serverResourceRoutes,
+];

@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { ComputeDeps } from './common.js';
+
+// Being written (compute issue in progress).
+export async function serverResourceRoutes(_app: FastifyInstance, _deps: ComputeDeps): Promise<void> {}

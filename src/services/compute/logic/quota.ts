@@ -1,0 +1,61 @@
+import { sql } from 'kysely';
+import type { Dialect } from '../../../platform/db/index.js';
+import { lockKey } from '../../../platform/db/locks.js';
+import { ApiError } from '../../../platform/http/errors.js';
+import type { CDb } from '../store.js';
+
+/**
+ * Compute quotas. The documented defaults bind (cores 40, RAM 100 GB = 102400 MB, server
+ * groups 10); instances is 40, which 40 cores reach first anyway, so it never binds
+ * before the documented limits do. Usage is counted from the instances themselves (a
+ * resize in progress counts the larger of its two flavors, as Nova does), inside the
+ * creating transaction under the project's lock: racing creates for the last core have one
+ * winner.
+ */
+export const DEFAULT_COMPUTE_QUOTAS: Record<string, number> = {
+  instances: 40, cores: 40, ram: 102400, key_pairs: 100, metadata_items: 128, server_groups: 10, server_group_members: 10,
+  injected_files: 5, injected_file_content_bytes: 10240, injected_file_path_bytes: 255,
+};
+/** Keys Nova shows only before microversion 2.36 (proxies for network quotas) and 2.57 (injected files). */
+export const LEGACY_QUOTAS: Record<string, number> = { fixed_ips: -1, floating_ips: -1, security_group_rules: -1, security_groups: -1 };
+
+export async function computeLimits(db: CDb, projectId: string): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('compute_quota').selectAll().where('project_id', '=', projectId).execute();
+  return { ...DEFAULT_COMPUTE_QUOTAS, ...LEGACY_QUOTAS, ...Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit])) };
+}
+
+export interface ComputeUsage { instances: number; cores: number; ram: number; server_groups: number; key_pairs?: number }
+
+/** What a project uses now: live instances (any state but deleted) and their flavors. */
+export async function computeUsage(db: CDb, projectId: string): Promise<ComputeUsage> {
+  const rows = await db.selectFrom('instance').select(['flavor', 'new_flavor', 'vm_state']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
+  let cores = 0;
+  let ram = 0;
+  for (const r of rows) {
+    const f = JSON.parse(r.flavor) as { vcpus: number; ram: number };
+    const n = r.new_flavor ? JSON.parse(r.new_flavor) as { vcpus: number; ram: number } : null;
+    // Shelved-offloaded servers hold no resources (the documents: "usage freed").
+    if (r.vm_state === 'shelved_offloaded') continue;
+    cores += Math.max(f.vcpus, n?.vcpus ?? 0);
+    ram += Math.max(f.ram, n?.ram ?? 0);
+  }
+  const groups = await db.selectFrom('server_group').select(sql<number>`count(*)`.as('n')).where('project_id', '=', projectId).executeTakeFirst();
+  return { instances: rows.length, cores, ram, server_groups: Number(groups?.n ?? 0) };
+}
+
+/** Refuses with Nova's 403 when adding `delta` would pass a limit. Call inside the creating transaction. */
+export async function checkComputeQuota(trx: CDb, dialect: Dialect, projectId: string, delta: Partial<Record<'instances' | 'cores' | 'ram' | 'server_groups', number>>): Promise<void> {
+  await lockKey(trx, dialect, `compute-quota:${projectId}`);
+  const limits = await computeLimits(trx, projectId);
+  const used = await computeUsage(trx, projectId);
+  const over = (Object.keys(delta) as Array<keyof typeof delta>).filter((k) => (delta[k] ?? 0) > 0 && limits[k]! >= 0 && used[k] + delta[k]! > limits[k]!);
+  if (!over.length) return;
+  const what = over.join(', ');
+  const req = over.map((k) => delta[k]).join(', ');
+  const u = over.map((k) => used[k]).join(', ');
+  const l = over.map((k) => limits[k]).join(', ');
+  if (over.includes('instances') || over.includes('cores') || over.includes('ram')) {
+    throw new ApiError(403, `Quota exceeded for ${what}: Requested ${req}, but already used ${u} of ${l} ${what}`);
+  }
+  throw new ApiError(403, `Quota exceeded, too many ${what}.`);
+}
