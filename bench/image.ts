@@ -168,6 +168,25 @@ function downloadFile(origin: string, path: string, headers: Record<string, stri
   });
 }
 
+/**
+ * GET of an image's data into a file by curl, under /usr/bin/time for its CPU: a client
+ * whose own cost is small, so the row shows what the server can send into a file.
+ */
+async function curlDownload(origin: string, path: string, headers: Record<string, string>, out: string): Promise<{ error: string | null; clientCpuMs?: number }> {
+  if (new URL(origin).hostname !== '127.0.0.1') throw new Error('loopback (127.0.0.1) only');
+  const argv = ['-f', '%U %S', 'curl', '-s', '-S', '-f', '-o', out, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${origin}${path}`];
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+  const times = /(\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stderr);
+  if (r.code !== 0) return { error: `curl exited with ${r.code}: ${short(r.stderr)}` };
+  return { error: null, ...(times ? { clientCpuMs: (Number(times[1]) + Number(times[2])) * 1000 } : {}) };
+}
+
 // ---------------------------------------------------------------------------------------
 // Files.
 
@@ -213,6 +232,39 @@ async function timeCp(src: string, dst: string): Promise<{ ms: number; fsyncMs: 
   return { ms, fsyncMs };
 }
 
+/** Runs a command; resolves with its wall time in ms, throws unless it exits 0. */
+async function timeRun(cmd: string, argv: string[]): Promise<number> {
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c));
+  });
+  if (code !== 0) throw new Error(`${cmd} exited with ${code}`);
+  return performance.now() - t0;
+}
+
+/**
+ * A durable copy, `cp src dst && sync dst`, timed together: what a store that fsyncs before
+ * it acknowledges could at best do with the same file on the same disk. The copy is removed.
+ */
+async function timeCpSync(src: string, dst: string): Promise<number> {
+  const ms = await timeRun('sh', ['-c', 'cp "$1" "$2" && sync "$2"', 'sh', src, dst]);
+  rmSync(dst, { force: true });
+  return ms;
+}
+
+/**
+ * coreutils md5sum and sha512sum of the same file, started together (one core each): the
+ * hashing an upload must do, with no network and no writes. Each tool's own time and the
+ * pair's wall time.
+ */
+async function timeHashTools(src: string): Promise<{ md5sumMs: number; sha512sumMs: number; bothMs: number }> {
+  const t0 = performance.now();
+  const [md5sumMs, sha512sumMs] = await Promise.all([timeRun('md5sum', [src]), timeRun('sha512sum', [src])]);
+  return { md5sumMs, sha512sumMs, bothMs: performance.now() - t0 };
+}
+
 /** Compares a few 64 KiB windows of two files (start, middle, end of `size` bytes). */
 function sameSample(a: string, b: string, size: number): boolean {
   const fa = openSync(a, 'r');
@@ -241,7 +293,7 @@ function fsOf(path: string): { dev: number; df: string } {
 }
 
 /** md5 and sha512 (what the server computes on every upload) of one buffer, one thread. */
-function hashRates(buf: Buffer): { md5: number; sha512: number; both: number } {
+function hashRates(buf: Buffer): { md5: number; sha512: number; both: number; parallel: number } {
   const one = (alg: string) => {
     const t = performance.now();
     createHash(alg).update(buf).digest();
@@ -250,15 +302,16 @@ function hashRates(buf: Buffer): { md5: number; sha512: number; both: number } {
   one('md5'); // warm
   const md5 = one('md5');
   const sha512 = one('sha512');
-  return { md5, sha512, both: 1 / (1 / md5 + 1 / sha512) };
+  // both: one after the other on one thread; parallel: one thread each (the slower one bounds).
+  return { md5, sha512, both: 1 / (1 / md5 + 1 / sha512), parallel: Math.min(md5, sha512) };
 }
 
 // ---------------------------------------------------------------------------------------
 
 interface Transfer {
   server: 'stratus' | 'bare';
-  /** download: into a file; discard: read by the client and thrown away (the server's own send rate). */
-  kind: 'upload' | 'download' | 'discard';
+  /** download: into a file; discard: read by the client and thrown away (the server's own send rate); curl: downloaded into a file by curl (a C client). */
+  kind: 'upload' | 'download' | 'discard' | 'curl';
   sizeMiB: number;
   run: number;
   ok: boolean;
@@ -304,7 +357,7 @@ function pct(sorted: number[], p: number): number {
 const sizeName = (m: number) => (m >= 1024 ? `${m / 1024} GiB` : `${m} MiB`);
 
 /** One timed transfer, with the server's memory and everyone's CPU watched while it runs. */
-async function timed(t: Target, kind: Transfer['kind'], sizeMiB: number, run: number, go: () => Promise<{ error: string | null; sentAt?: number }>): Promise<Transfer> {
+async function timed(t: Target, kind: Transfer['kind'], sizeMiB: number, run: number, go: () => Promise<{ error: string | null; sentAt?: number; clientCpuMs?: number }>): Promise<Transfer> {
   await new Promise((r) => setTimeout(r, 200)); // let the previous transfer's garbage and writeback settle a little
   const pid = t.proc.pid;
   const mem = memoryWatch(pid);
@@ -312,7 +365,7 @@ async function timed(t: Target, kind: Transfer['kind'], sizeMiB: number, run: nu
   const b0 = machineBusyMs();
   const c0 = process.cpuUsage();
   const start = performance.now();
-  let out: { error: string | null; sentAt?: number };
+  let out: { error: string | null; sentAt?: number; clientCpuMs?: number };
   try { out = await go(); } catch (e) { out = { error: String(e) }; }
   const end = performance.now();
   const ms = end - start;
@@ -321,7 +374,8 @@ async function timed(t: Target, kind: Transfer['kind'], sizeMiB: number, run: nu
   const c = process.cpuUsage(c0);
   const m = mem.stop();
   const serverCpuPct = s0 !== null && s1 !== null ? ((s1 - s0) / ms) * 100 : null;
-  const clientCpuPct = ((c.user + c.system) / 1000 / ms) * 100;
+  // A transfer made by a child process (curl) reports that process's CPU instead.
+  const clientCpuPct = ((out.clientCpuMs ?? (c.user + c.system) / 1000) / ms) * 100;
   return {
     server: t.server, kind, sizeMiB, run, ok: out.error === null, ms, mibps: rate(sizeMiB * MiB, ms), mem: m,
     tailMs: out.sentAt !== undefined && Number.isFinite(out.sentAt) ? end - out.sentAt : NaN,
@@ -358,6 +412,16 @@ async function moveImage(t: Target, src: string, work: string, sizeMiB: number, 
         if (r.status !== 200) return { error: `GET ${made.path} answered ${r.status}: ${r.error}` };
         return { error: r.bytes === size ? null : `GET ${made.path} returned ${r.bytes} bytes, expected ${size}` };
       }));
+      transfers.push(await timed(t, 'curl', sizeMiB, run, async () => {
+        const r = await curlDownload(t.proc.origin, made.path, t.headers, out);
+        let error = r.error;
+        if (error === null) {
+          const got = statSync(out).size;
+          error = got !== size ? `curl wrote ${got} bytes, expected ${size}` : sameSample(src, out, size) ? null : 'bytes downloaded by curl differ from the uploaded ones';
+        }
+        rmSync(out, { force: true });
+        return { ...r, error };
+      }));
     }
   }
   const gone = await t.remove(made.path);
@@ -392,6 +456,8 @@ async function main(): Promise<void> {
 
     // cp before the server cases; the hash ceiling while nothing else runs.
     const cpBefore = await timeCp(src, join(work, 'copy.bin'));
+    const cpSyncBeforeMs = await timeCpSync(src, join(work, 'copy.bin'));
+    const hashTools = await timeHashTools(src);
     const pool = Buffer.alloc(Math.min(bigBytes, 256 * MiB));
     const sfd = openSync(src, 'r');
     try { readSync(sfd, pool, 0, pool.length, 0); } finally { closeSync(sfd); }
@@ -455,11 +521,12 @@ async function main(): Promise<void> {
 
     // cp after; the faster of the two is the denominator.
     const cpAfter = await timeCp(src, join(work, 'copy.bin'));
+    const cpSyncAfterMs = await timeCpSync(src, join(work, 'copy.bin'));
     agent.destroy();
     const finalMem = procStatus(stratus.pid);
 
     report({
-      transfers, smallRuns, findings, hashes, sameFs, fsData, fsWork, genMs, startupMs, cpBefore, cpAfter, bigBytes,
+      transfers, smallRuns, findings, hashes, hashTools, sameFs, fsData, fsWork, genMs, startupMs, cpBefore, cpAfter, cpSyncBeforeMs, cpSyncAfterMs, bigBytes,
       baselineRssMb: (baseline?.rssKb ?? NaN) / 1024, finalRssMb: (finalMem?.rssKb ?? NaN) / 1024, totalMs: Date.now() - began,
     });
   } finally {
@@ -522,7 +589,10 @@ interface ReportInput {
   transfers: Transfer[];
   smallRuns: SmallResult[];
   findings: string[];
-  hashes: { md5: number; sha512: number; both: number };
+  hashes: { md5: number; sha512: number; both: number; parallel: number };
+  hashTools: { md5sumMs: number; sha512sumMs: number; bothMs: number };
+  cpSyncBeforeMs: number;
+  cpSyncAfterMs: number;
   sameFs: boolean;
   fsData: { df: string };
   fsWork: { df: string };
@@ -540,26 +610,36 @@ function report(r: ReportInput): void {
   const cpRates = [rate(r.bigBytes, r.cpBefore.ms), rate(r.bigBytes, r.cpAfter.ms)];
   const cpRate = Math.max(...cpRates);
   const cpBest = cpRates[0]! >= cpRates[1]! ? r.cpBefore : r.cpAfter;
-  const cpSyncRate = rate(r.bigBytes, cpBest.ms + cpBest.fsyncMs);
+  const cpFsyncRate = rate(r.bigBytes, cpBest.ms + cpBest.fsyncMs);
+  const cpSyncRates = [rate(r.bigBytes, r.cpSyncBeforeMs), rate(r.bigBytes, r.cpSyncAfterMs)];
+  /** The durable baseline: `cp && sync`, the faster of its two runs. */
+  const cpSyncRate = Math.max(...cpSyncRates);
+  const toolRates = { md5: rate(r.bigBytes, r.hashTools.md5sumMs), sha512: rate(r.bigBytes, r.hashTools.sha512sumMs), both: rate(r.bigBytes, r.hashTools.bothMs) };
   const mb = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
   const signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}` : '–');
   const secs = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '');
   const growth = (t: Transfer) => t.mem.peakMb - t.mem.beforeMb;
   const bigName = sizeName(BIG_MIB);
 
-  const columns = ['case', '× cp', 'MiB/s', 'seconds', 'after last byte s', 'RSS before MB', 'peak RSS MB', 'peak growth MB', 'server CPU', 'client CPU', 'other CPU'];
-  const cpRow = (name: string, v: number, ms: number) => [name, fmt.ratio(v / cpRate), fmt.int(v), secs(ms), '', '', '', '', '', '', ''];
-  const body: string[][] = [cpRow('cp, before (baseline)', cpRates[0]!, r.cpBefore.ms)];
+  const columns = ['case', '× cp', '× cp+sync', 'MiB/s', 'seconds', 'after last byte s', 'RSS before MB', 'peak RSS MB', 'peak growth MB', 'server CPU', 'client CPU', 'other CPU'];
+  const cpRow = (name: string, v: number, ms: number) => [name, fmt.ratio(v / cpRate), fmt.ratio(v / cpSyncRate), fmt.int(v), secs(ms), '', '', '', '', '', '', ''];
+  const body: string[][] = [
+    cpRow('cp, before (baseline)', cpRates[0]!, r.cpBefore.ms),
+    cpRow('cp && sync, before (durable baseline)', cpSyncRates[0]!, r.cpSyncBeforeMs),
+    cpRow(`md5sum ‖ sha512sum ${bigName} (hash reference)`, toolRates.both, r.hashTools.bothMs),
+  ];
   const bigRuns = r.transfers.filter((t) => t.sizeMiB === BIG_MIB).length > 2;
   for (const t of r.transfers) {
-    const name = `${t.server === 'bare' ? 'bare node:http ' : ''}${t.kind === 'discard' ? 'download, discarded' : t.kind} ${sizeName(t.sizeMiB)}${t.sizeMiB === BIG_MIB && bigRuns ? ` (run ${t.run})` : ''}`;
-    if (!t.ok) { body.push([name, 'failed', '', '', '', '', '', '', '', '', '']); continue; }
+    const kindName = t.kind === 'discard' ? 'download, discarded' : t.kind === 'curl' ? 'download by curl' : t.kind;
+    const name = `${t.server === 'bare' ? 'bare node:http ' : ''}${kindName} ${sizeName(t.sizeMiB)}${t.sizeMiB === BIG_MIB && bigRuns ? ` (run ${t.run})` : ''}`;
+    if (!t.ok) { body.push([name, 'failed', '', '', '', '', '', '', '', '', '', '']); continue; }
     body.push([
-      name, fmt.ratio(t.mibps / cpRate), fmt.int(t.mibps), secs(t.ms), secs(t.tailMs), mb(t.mem.beforeMb), mb(t.mem.peakMb), signed(growth(t)),
+      name, fmt.ratio(t.mibps / cpRate), fmt.ratio(t.mibps / cpSyncRate), fmt.int(t.mibps), secs(t.ms), secs(t.tailMs), mb(t.mem.beforeMb), mb(t.mem.peakMb), signed(growth(t)),
       fmt.pct(t.serverCpuPct), fmt.pct(t.clientCpuPct), fmt.pct(t.otherCpuPct),
     ]);
   }
   body.push(cpRow('cp, after (baseline)', cpRates[1]!, r.cpAfter.ms));
+  body.push(cpRow('cp && sync, after (durable baseline)', cpSyncRates[1]!, r.cpSyncAfterMs));
 
   const smallColumns = ['small images (64 KiB)', 'images', 'images/s', 'requests/s', 'create p50/p99 ms', 'upload p50/p99 ms', 'download p50/p99 ms', 'delete p50/p99 ms', 'whole image p50/p99 ms', 'server CPU'];
   const smallBody = r.smallRuns.map((s) => {
@@ -579,14 +659,21 @@ function report(r: ReportInput): void {
     const t = best('stratus', kind);
     if (!t) { summary.push(`Target (${kind} of ${bigName} ≥ ${TARGET} × cp): not measured, the ${kind} failed.`); continue; }
     const ratio = t.mibps / cpRate;
+    const durable = t.mibps / cpSyncRate;
+    const worst = r.transfers.filter((x) => x.server === 'stratus' && x.kind === kind && x.sizeMiB === BIG_MIB && x.ok).sort((a, b) => a.mibps - b.mibps)[0]!;
     const b = best('bare', kind);
-    summary.push(`Target (${kind} of ${bigName} ≥ ${TARGET} × cp): **${ratio >= TARGET ? 'met' : 'missed'}**, ${fmt.ratio(ratio)} × (${fmt.int(t.mibps)} vs ${fmt.int(cpRate)} MiB/s${BIG_RUNS > 1 ? `, best of ${BIG_RUNS} runs` : ''})${b ? `; the bare node:http server doing the same work reached ${fmt.ratio(b.mibps / cpRate)} × cp (${fmt.int(b.mibps)} MiB/s), so Stratus runs at ${fmt.ratio(t.mibps / b.mibps)} × bare Node` : ''}.`);
+    summary.push(`Target (${kind} of ${bigName} ≥ ${TARGET} × cp): **${ratio >= TARGET ? 'met' : 'missed'}**, ${fmt.ratio(ratio)} × (${fmt.int(t.mibps)} vs ${fmt.int(cpRate)} MiB/s${BIG_RUNS > 1 ? `, best of ${BIG_RUNS} runs; worst ${fmt.ratio(worst.mibps / cpRate)} ×` : ''}); against the durable baseline, cp && sync (${fmt.int(cpSyncRate)} MiB/s): **${durable >= TARGET ? 'met' : 'missed'}**, ${fmt.ratio(durable)} ×${BIG_RUNS > 1 ? ` (worst ${fmt.ratio(worst.mibps / cpSyncRate)} ×)` : ''}${b ? `; the bare node:http server doing the same work reached ${fmt.ratio(b.mibps / cpRate)} × cp (${fmt.int(b.mibps)} MiB/s), so Stratus runs at ${fmt.ratio(t.mibps / b.mibps)} × bare Node` : ''}.`);
   }
   const dl = best('stratus', 'download');
   const discard = best('stratus', 'discard');
   const bareDiscard = best('bare', 'discard');
+  const curlDl = best('stratus', 'curl');
+  const bareCurl = best('bare', 'curl');
   if (discard) {
     summary.push(`The server's own send rate (the client reads the ${bigName} and throws it away): ${fmt.int(discard.mibps)} MiB/s = ${fmt.ratio(discard.mibps / cpRate)} × cp${bareDiscard ? ` (bare node:http ${fmt.int(bareDiscard.mibps)} MiB/s)` : ''}, server CPU ${fmt.pct(discard.serverCpuPct)}${dl ? `. Downloading into a file is slower, ${fmt.int(dl.mibps)} MiB/s, with the client at ${fmt.pct(dl.clientCpuPct)} CPU against the server's ${fmt.pct(dl.serverCpuPct)}: the client's own writes are most of that cost` : ''}.`);
+  }
+  if (curlDl) {
+    summary.push(`Downloaded into a file by curl (a client that costs little CPU, where the bench's Node client is most of a download's cost): ${fmt.int(curlDl.mibps)} MiB/s = ${fmt.ratio(curlDl.mibps / cpRate)} × cp, ${fmt.ratio(curlDl.mibps / cpSyncRate)} × cp && sync (best of ${BIG_RUNS}; ${TARGET} × cp: **${curlDl.mibps / cpRate >= TARGET ? 'met' : 'missed'}**, ${TARGET} × cp && sync: **${curlDl.mibps / cpSyncRate >= TARGET ? 'met' : 'missed'}**)${bareCurl ? `; bare node:http ${fmt.int(bareCurl.mibps)} MiB/s` : ''}; server CPU ${fmt.pct(curlDl.serverCpuPct)}, curl ${fmt.pct(curlDl.clientCpuPct)}.`);
   }
   const smallest = SIZES_MIB[0]!;
   const memLines: string[] = [];
@@ -610,8 +697,8 @@ function report(r: ReportInput): void {
     summary.push('Memory flatness: not measured, a transfer failed.');
   }
   const upBig = best('stratus', 'upload');
-  summary.push(`Hashing ceiling: every upload's md5 and sha512 are computed on one worker thread beside the event loop (blobs over 8 MiB; src/platform/blobs/hasher.ts); md5 runs at ${fmt.int(r.hashes.md5)} MiB/s and sha512 at ${fmt.int(r.hashes.sha512)} MiB/s here, so that thread tops out at ${fmt.int(r.hashes.both)} MiB/s = ${fmt.ratio(r.hashes.both / cpRate)} × cp${upBig ? `; the best ${bigName} upload ran at ${fmt.ratio(upBig.mibps / r.hashes.both)} × that ceiling` : ''}.`);
-  summary.push(`Durability: an upload's time includes the server's fsync before its 204 ("after last byte" is the wait from the client's last byte to the 204); cp does not sync. fsync of the ${bigName} copy right after the faster cp took ${(cpBest.fsyncMs / 1000).toFixed(2)} s (cp + fsync: ${fmt.int(cpSyncRate)} MiB/s${upBig ? `; the best upload is ${fmt.ratio(upBig.mibps / cpSyncRate)} × that` : ''}).`);
+  summary.push(`Hashing ceiling: every upload's md5 and sha512 are computed on two worker threads in parallel, one each, beside the event loop (blobs over 8 MiB; src/platform/blobs/hasher.ts). On one core md5 runs at ${fmt.int(r.hashes.md5)} MiB/s and sha512 at ${fmt.int(r.hashes.sha512)} MiB/s here (Node, 256 MiB in memory; coreutils md5sum ${fmt.int(toolRates.md5)} and sha512sum ${fmt.int(toolRates.sha512)} MiB/s on the ${bigName} file, run together, pair ${fmt.int(toolRates.both)} MiB/s = ${fmt.ratio(toolRates.both / cpRate)} × cp, ${fmt.ratio(toolRates.both / cpSyncRate)} × cp && sync). With both cores hashing and nothing else running, an upload cannot beat the slower digest, ${fmt.int(r.hashes.parallel)} MiB/s = ${fmt.ratio(r.hashes.parallel / cpRate)} × cp (on one thread, one after the other: ${fmt.int(r.hashes.both)} MiB/s); the two digests alone cost ${((1 / r.hashes.md5 + 1 / r.hashes.sha512) * mib(r.bigBytes)).toFixed(1)} CPU-seconds per ${bigName}, before the network and the writes${upBig ? `; the best ${bigName} upload ran at ${fmt.ratio(upBig.mibps / r.hashes.parallel)} × that ceiling` : ''}.`);
+  summary.push(`Durability: an upload's time includes the server's fsync before its 204 ("after last byte" is the wait from the client's last byte to the 204); plain cp does not sync, and uses copy_file_range (the kernel copies page cache to page cache, no user-space buffers). \`cp && sync\`: ${fmt.int(cpSyncRates[0]!)} MiB/s before, ${fmt.int(cpSyncRates[1]!)} MiB/s after; fsync of the ${bigName} copy right after the faster plain cp took ${(cpBest.fsyncMs / 1000).toFixed(2)} s (cp + fsync: ${fmt.int(cpFsyncRate)} MiB/s)${upBig ? `; the best upload is ${fmt.ratio(upBig.mibps / cpSyncRate)} × the faster cp && sync` : ''}.`);
   for (const s of r.smallRuns) {
     if (s.failures.length) summary.push(`Small images, ${s.concurrency} at a time: ${s.failed} failed, e.g. ${s.failures[0]}.`);
   }
@@ -621,7 +708,7 @@ function report(r: ReportInput): void {
   const context = [
     `Run ${new Date().toISOString()}, ${machine()}.`,
     `Disk: data dir ${r.fsData.df}, temp dir ${r.fsWork.df}: ${r.sameFs ? 'same filesystem' : '**different filesystems**'}. Page cache not dropped: the source file is hot for cp and for uploads alike, and every write lands in the page cache first.`,
-    `cp of ${bigName}: ${fmt.int(cpRates[0]!)} MiB/s before, ${fmt.int(cpRates[1]!)} MiB/s after the server cases; ratios use the faster, ${fmt.int(cpRate)} MiB/s.`,
+    `cp of ${bigName}: ${fmt.int(cpRates[0]!)} MiB/s before, ${fmt.int(cpRates[1]!)} MiB/s after the server cases; ratios use the faster, ${fmt.int(cpRate)} MiB/s; "× cp+sync" uses the faster \`cp && sync\`, ${fmt.int(cpSyncRate)} MiB/s.`,
     `Generating the ${bigName} source file took ${(r.genMs / 1000).toFixed(1)} s; Stratus start-up (fresh data dir) ${(r.startupMs / 1000).toFixed(1)} s; server RSS ${mb(r.baselineRssMb)} MB before the timed transfers, ${mb(r.finalRssMb)} MB at the end; whole bench ${(r.totalMs / 1000).toFixed(0)} s.`,
     ...(Math.max(...cpRates) / Math.min(...cpRates) > 1.5
       ? [`Noise: the two cp runs differ by ${fmt.ratio(Math.max(...cpRates) / Math.min(...cpRates))} ×; on this machine writing fresh page-cache pages costs very different amounts of kernel time from one minute to the next, so every "× cp" figure carries that uncertainty.`]
@@ -642,7 +729,7 @@ function report(r: ReportInput): void {
     const md = [
       '## Image (Glance v2)',
       '',
-      `\`npx tsx bench/image.ts --write\`. One client, one transfer at a time: each image (${SIZES_MIB.map(sizeName).join(', ')}; ${bigName} ${BIG_RUNS} times) is created, uploaded from a file (\`PUT /v2/images/{id}/file\`, streamed, with Content-Length), downloaded into a file (\`GET …/file\`, streamed, first, middle and last 64 KiB compared) and deleted; a 1 MiB image goes first, untimed. The source is random-ish data in a temp dir on the same filesystem as the server's data dir. "× cp" is a transfer's rate divided by \`cp\` of the same ${bigName} file within that directory, run once before and once after the server cases (the faster of the two). Rates cover the whole request: for uploads until the 204, which the server sends after hashing (md5, sha512), fsync and the database update; for downloads until the last byte is in the client's file. The *download, discarded* rows read the ${bigName} image and throw the bytes away, which measures the server's sending without the client's file writes. The *bare node:http* rows are a reference measured in the same run: a bare Node server that streams the body through md5 and sha512 into a file, fsyncs and answers 204, and streams the file back, with no routing, auth or database. ${hwmNote} "Other CPU" is every other process on the machine, kernel writeback included.`,
+      `\`npx tsx bench/image.ts --write\`. One client, one transfer at a time: each image (${SIZES_MIB.map(sizeName).join(', ')}; ${bigName} ${BIG_RUNS} times) is created, uploaded from a file (\`PUT /v2/images/{id}/file\`, streamed, with Content-Length), downloaded into a file (\`GET …/file\`, streamed, first, middle and last 64 KiB compared) and deleted; a 1 MiB image goes first, untimed. The source is random-ish data in a temp dir on the same filesystem as the server's data dir. "× cp" is a transfer's rate divided by \`cp\` of the same ${bigName} file within that directory, run once before and once after the server cases (the faster of the two); "× cp+sync" divides by the durable copy, \`cp src dst && sync dst\` timed together, also run before and after (the faster of the two), since an upload is acknowledged only once fsynced and plain cp leaves its copy in the page cache. The *md5sum ‖ sha512sum* row is coreutils hashing the same file, both tools started together. Rates cover the whole request: for uploads until the 204, which the server sends after hashing (md5, sha512), fsync and the database update; for downloads until the last byte is in the client's file. The *download, discarded* rows read the ${bigName} image and throw the bytes away, which measures the server's sending without the client's file writes. The *download by curl* rows download the ${bigName} image into a file with curl instead of the bench's Node client (client CPU is curl's, from /usr/bin/time). The *bare node:http* rows are a reference measured in the same run: a bare Node server that streams the body through md5 and sha512 into a file, fsyncs and answers 204, and streams the file back, with no routing, auth or database. ${hwmNote} "Other CPU" is every other process on the machine, kernel writeback included.`,
       '',
       simpleTable(columns, body, true),
       '',
