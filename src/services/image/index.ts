@@ -10,7 +10,8 @@ import { uuid } from '../../platform/ids.js';
 import { imageMigrations } from './migrations.js';
 import { imageDb, type ImageRow } from './store.js';
 import { imageKey, stagingKey, type ImageDeps } from './logic/deps.js';
-import { canSee, requireWrite, visibleImage } from './logic/access.js';
+import { canSee, isOwner, requireWrite, visibleImage } from './logic/access.js';
+import { CORE, READ_ONLY, checkProperty } from './logic/properties.js';
 import { writeImageData } from './logic/upload.js';
 import { checkCount, lockProject } from './logic/quota.js';
 import { IMPORT_TASK, runImport, type ImportPayload } from './logic/import.js';
@@ -43,6 +44,10 @@ export interface ImageService extends ServiceModule {
   uploadData(ctx: RequestContext, imageId: string, data: Readable | NodeJS.ReadableStream, diskFormat?: string): Promise<ImageRow>;
   /** Deletes an image the caller owns (protected images refuse). */
   deleteImage(ctx: RequestContext, imageId: string): Promise<void>;
+  /** The images a plain listing shows the caller (own, public, accepted shared; admins: all), newest first. */
+  listImages(ctx: RequestContext): Promise<ImageRow[]>;
+  /** Replaces an image's free-form properties (Nova's image metadata proxy); the caller must own it. */
+  setImageProperties(ctx: RequestContext, imageId: string, properties: Record<string, string>): Promise<ImageRow>;
 }
 
 export function imageService(): ImageService {
@@ -110,6 +115,26 @@ export function imageService(): ImageService {
       await d.db.deleteFrom('image').where('id', '=', imageId).execute();
       await d.blobs.delete(imageKey(imageId));
       await d.blobs.delete(stagingKey(imageId));
+    },
+    async listImages(ctx) {
+      const d = need();
+      const rows = await d.db.selectFrom('image').selectAll().where('status', '!=', 'deleted').where('os_hidden', '=', 0)
+        .orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      const accepted = new Set(ctx.projectId ? (await d.db.selectFrom('image_member').select('image_id').where('member', '=', ctx.projectId)
+        .where('status', '=', 'accepted').execute()).map((m) => m.image_id) : []);
+      return rows.filter((img) => ctx.isAdmin || isOwner(ctx, img) || img.visibility === 'public' || (img.visibility === 'shared' && accepted.has(img.id)));
+    },
+    async setImageProperties(ctx, imageId, properties) {
+      const d = need();
+      const img = await visibleImage(d.db, ctx, imageId);
+      requireWrite(ctx, img);
+      for (const [k, v] of Object.entries(properties)) {
+        if (CORE.includes(k) || READ_ONLY.includes(k)) throw forbidden(`Attribute '${k}' is reserved.`);
+        checkProperty(k, v, ctx.isAdmin);
+      }
+      const t = now();
+      await d.db.updateTable('image').set({ properties: JSON.stringify(properties), updated_at: t }).where('id', '=', imageId).execute();
+      return { ...img, properties: JSON.stringify(properties), updated_at: t };
     },
   };
 }

@@ -26,6 +26,7 @@ import { agentRoutes } from './api/agents.js';
 import { securityGroupsPart } from './parts/security-groups/index.js';
 import { routersPart } from './parts/routers/index.js';
 import { poolsPart } from './parts/pools/index.js';
+import { bindOps, type Bound, type FloatingIpOps, type SecurityGroupOps } from './logic/nova-proxy.js';
 
 /**
  * The networking service (Neutron v2). Parts that land separately (security groups,
@@ -64,6 +65,12 @@ export interface NetworkService extends ServiceModule {
   interfacesOf(deviceIds: string[]): Promise<Map<string, DeviceInterface[]>>;
   /** This host's network agent (its data plane, heartbeat, `idle()` for tests). */
   readonly agent: NetworkAgent;
+  /** Every network the caller sees, external and shared ones included (Nova's os-networks and floating IP pools). */
+  allNetworks(ctx: RequestContext): Promise<NetworkRow[]>;
+  /** Security groups and their rules for Nova's proxy APIs (os-security-groups, a server's groups). */
+  readonly securityGroups: Bound<SecurityGroupOps>;
+  /** Floating IPs for Nova's os-floating-ips proxy. */
+  readonly floatingIps: Bound<FloatingIpOps>;
 }
 
 export interface DeviceInterface {
@@ -212,6 +219,9 @@ export function networkService(): NetworkService {
       }
       return out;
     },
+    allNetworks: (ctx) => visibleNetworks(need().db, ctx).orderBy('network.created_at').execute() as Promise<NetworkRow[]>,
+    securityGroups: bindOps(hooks.novaSecurityGroups, () => ({ ...need(), agent: agent ?? undefined }), 'security groups'),
+    floatingIps: bindOps(hooks.novaFloatingIps, () => ({ ...need(), agent: agent ?? undefined }), 'floating IPs'),
   };
 }
 

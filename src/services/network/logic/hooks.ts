@@ -6,6 +6,7 @@ import type { NetDb } from '../store.js';
 import type { RequestContext } from '../../../platform/auth/context.js';
 import type { DesiredState } from '../dataplane/driver.js';
 import type { Dialect } from '../../../platform/db/index.js';
+import type { FloatingIpOps, SecurityGroupOps } from './nova-proxy.js';
 
 export interface NetworkHooks {
   /** The project's `default` security group, created with upstream's default rules on first use. */
@@ -30,6 +31,10 @@ export interface NetworkHooks {
   agentState: Array<(db: NetDb, state: DesiredState) => Promise<void>>;
   /** Extension aliases the parts provide, for /v2.0/extensions. */
   extensions: string[];
+  /** Security groups for the compute service's proxy APIs (the security groups part provides them). */
+  novaSecurityGroups?: SecurityGroupOps;
+  /** Floating IPs for the compute service's os-floating-ips proxy (the routers part provides them). */
+  novaFloatingIps?: FloatingIpOps;
 }
 
 export const newHooks = (): NetworkHooks => ({ beforePortDelete: [], beforeSubnetDelete: [], agentState: [], extensions: [] });

@@ -7,6 +7,7 @@ import { securityGroupState } from './logic/agent-state.js';
 import { securityGroupRoutes } from './api/security-groups.js';
 import { securityGroupRuleRoutes } from './api/security-group-rules.js';
 import { addressGroupRoutes } from './api/address-groups.js';
+import { novaSecurityGroups } from './logic/nova-proxy.js';
 
 /**
  * Security groups, security group rules and address groups. Ports get their project's
@@ -24,6 +25,7 @@ export const securityGroupsPart: NetworkPart = {
     hooks.agentState.push(securityGroupState);
     hooks.resolveSecurityGroups = (trx, ctx, refs) => resolveGroupRefs(sgDb(trx), ctx, refs);
     hooks.checkSecurityGroups = (trx, projectId, ids, isAdmin) => checkPortGroups(sgDb(trx), projectId, ids, isAdmin);
+    hooks.novaSecurityGroups = novaSecurityGroups;
     hooks.extensions.push('security-group', 'stateful-security-group', 'address-group', 'security-groups-remote-address-group',
       'security-groups-normalized-cidr', 'security-groups-rules-belongs-to-default-sg', 'port-security-groups-filtering');
     // Address groups count against their (by default unlimited) quota like every other resource.

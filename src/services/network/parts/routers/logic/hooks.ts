@@ -5,6 +5,7 @@ import { FLOATINGIP_OWNER, rdb } from '../store.js';
 import { disassociatePort, updateFloatingIp } from './floatingips.js';
 import { deletePortRows } from '../../../logic/ports.js';
 import { routerState } from './agent-state.js';
+import { novaFloatingIps } from './nova-proxy.js';
 
 /**
  * What routers and floating IPs need from the core's port and subnet deletes: ports a
@@ -13,6 +14,7 @@ import { routerState } from './agent-state.js';
  */
 export function registerRouterHooks(hooks: NetworkHooks): void {
   hooks.agentState.push(routerState);
+  hooks.novaFloatingIps = novaFloatingIps;
   hooks.setFloatingIpPort = async (db, dialect, ctx, address, portId, fixedIp) => {
     const trx = rdb(db);
     const fip = await trx.selectFrom('floating_ip').selectAll().where('floating_ip_address', '=', address)

@@ -29,7 +29,7 @@ const ruleNotFound = (id: string) => neutronError(404, 'SecurityGroupRuleNotFoun
 const badRequest = (message: string) => neutronError(400, 'HTTPBadRequest', message);
 
 /** One rule of a request body, read and checked on its own (no database yet). */
-function readRule(ctx: RequestContext, b: unknown): { owner: string; groupId: string; fields: RuleFields; description: string } {
+export function readRule(ctx: RequestContext, b: unknown): { owner: string; groupId: string; fields: RuleFields; description: string } {
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw badRequest("Resource body required: each rule must be a 'security_group_rule' object.");
   const r = b as Record<string, unknown>;
   const unknown = Object.keys(r).filter((k) => !ATTRS.includes(k));
@@ -47,7 +47,7 @@ function readRule(ctx: RequestContext, b: unknown): { owner: string; groupId: st
 }
 
 /** Creates rules of one group in one transaction: references checked, duplicates refused, quota held. */
-async function createRules(deps: NetDeps, ctx: RequestContext, items: ReturnType<typeof readRule>[]): Promise<string[]> {
+export async function createRules(deps: NetDeps, ctx: RequestContext, items: ReturnType<typeof readRule>[]): Promise<string[]> {
   const groupId = items[0]!.groupId;
   const owner = items[0]!.owner;
   if (items.some((i) => i.groupId !== groupId)) throw neutronError(400, 'SecurityGroupNotSingleGroupRules', 'Only allowed to update rules for one security profile at a time');
