@@ -19,6 +19,7 @@ import { buildResults, totals, type TestResult } from './results.js';
 import { serviceByName, serviceOfTest } from './services.js';
 import { decodeSubunit } from './subunit.js';
 import { buildTempestConf } from './tempest-conf.js';
+import { prepareCompute, type ComputeFacts } from './nova.js';
 import { initWorkspace, lastRunSubunit, listTests, runTests, tempestVersion, writeConf, type Filters, type Workspace } from './tempest.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -86,7 +87,12 @@ async function main(): Promise<number> {
     if (!types.has('image')) await stopImageServer(); // its test skips without Glance
     const served: ImageFileServer | null = imageServer;
     const httpImageUrl = served?.url ?? null;
-    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types, httpImageUrl, network);
+    // Compute tests need flavors with a root disk and two public images; make them.
+    const compute = types.has('compute') && types.has('image')
+      ? await prepareCompute(endpointUrl(catalog, 'compute', options.settings.region)!, endpointUrl(catalog, 'image', options.settings.region)!, token)
+      : null;
+    if (compute) log(`compute: flavors ${compute.flavorRef}, ${compute.flavorRefAlt}; images ${compute.imageRef}, ${compute.imageRefAlt}`);
+    const { workspace, filters, candidates, selected } = await prepare(tmp, options, includes, excludes, uriV3, cloud.adminPassword, types, httpImageUrl, network, compute);
     log(`running ${selected.length} tests (${candidates.length - selected.length} excluded) in ${workspace.dir}`);
 
     const run = await runTests(
@@ -146,6 +152,7 @@ async function prepare(
   types: ReadonlySet<string>,
   httpImageUrl: string | null = null,
   network: NetworkFacts | null = null,
+  compute: ComputeFacts | null = null,
 ): Promise<{ workspace: Workspace; filters: Filters; candidates: string[]; selected: string[] }> {
   const workspace = await initWorkspace(tmp);
   const admin = adminCredentials(options, adminPassword);
@@ -160,6 +167,7 @@ async function prepare(
       insecure: options.insecure,
       httpImageUrl,
       network,
+      compute,
     }),
   );
   const includeList = join(workspace.dir, 'include.txt');

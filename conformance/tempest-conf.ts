@@ -7,6 +7,7 @@ import type { CloudSettings } from './cloud-settings.js';
 import { UNUSED_HTTP_IMAGE } from './http-image.js';
 import type { NetworkFacts } from './neutron.js';
 import { tempestServices } from './services.js';
+import type { ComputeFacts } from './nova.js';
 
 export interface TempestConfInput {
   workspaceDir: string;
@@ -27,6 +28,8 @@ export interface TempestConfInput {
    * id and the extension list. Null or absent when it was not asked (no `network` in the catalog).
    */
   network?: NetworkFacts | null;
+  /** Flavors and images the runner prepared in Compute (conformance/nova.ts); null without Compute. */
+  compute?: ComputeFacts | null;
 }
 
 type Value = string | number | boolean | string[];
@@ -151,6 +154,7 @@ export function tempestConfSections(input: TempestConfInput): Section[] {
 /** Options of a present service's own section, after its catalog_type. */
 function serviceOptions(service: string, input: TempestConfInput): Option[] {
   if (service === 'network') return networkOptions(input);
+  if (service === 'compute') return computeOptions(input);
   if (service !== 'image') return [];
   const image = input.settings.image;
   return [
@@ -170,6 +174,7 @@ function serviceOptions(service: string, input: TempestConfInput): Option[] {
 /** `<service>-feature-enabled` sections of a present service. */
 function featureSections(service: string, input: TempestConfInput): Section[] {
   if (service === 'network') return [networkFeatureSection(input)];
+  if (service === 'compute') return computeFeatureSections();
   if (service !== 'image') return [];
   return [
     {
@@ -180,6 +185,76 @@ function featureSections(service: string, input: TempestConfInput): Section[] {
         { key: 'import_image', value: true, why: 'interoperable import: glance-direct (PUT /v2/images/{id}/stage, POST .../import) and web-download' },
         { key: 'os_glance_reserved', value: true, why: 'os_glance_* properties are reserved; create and update with one are refused (403), as in Glance since Wallaby' },
         { key: 'manage_locations', value: false, why: 'no show_multiple_locations: image locations are neither shown nor settable' },
+      ],
+    },
+  ];
+}
+
+/** [compute] after catalog_type. */
+function computeOptions(input: TempestConfInput): Option[] {
+  const c = input.compute;
+  return [
+    { key: 'endpoint_type', value: 'public' },
+    ...(c
+      ? [
+          { key: 'image_ref', value: c.imageRef, why: 'public raw image the runner uploaded (conformance/nova.ts)' },
+          { key: 'image_ref_alt', value: c.imageRefAlt, why: 'a second one: rebuild and the filter-by-image tests need two' },
+          { key: 'flavor_ref', value: c.flavorRef, why: 'tempest.small: the documented flavors have no root disk (they boot from volumes), Tempest boots from images' },
+          { key: 'flavor_ref_alt', value: c.flavorRefAlt, why: 'tempest.medium: the resize target and the filter-by-flavor alternative' },
+        ]
+      : []),
+    { key: 'max_microversion', value: '2.96', why: 'Nova Caracal, the release the documented cloud runs; without it the 2.2 and 2.26 test classes skip' },
+    { key: 'build_timeout', value: 60, why: 'the fake hypervisor builds in well under a second' },
+    { key: 'build_interval', value: 1 },
+    { key: 'min_compute_nodes', value: 2, why: 'the fake driver offers three hosts per zone, so migration tests have somewhere to go' },
+    { key: 'shelved_offload_time', value: 0, why: 'shelving offloads at once: SHELVED_OFFLOADED' },
+  ];
+}
+
+/** [compute-feature-enabled] and [validation]. */
+function computeFeatureSections(): Section[] {
+  const on = (key: string, why: string): Option => ({ key, value: true, why });
+  const off = (key: string, why: string): Option => ({ key, value: false, why });
+  return [
+    {
+      name: 'compute-feature-enabled',
+      options: [
+        on('resize', 'resize with VERIFY_RESIZE, confirm and revert'),
+        on('cold_migration', 'admin migrate between the fake hosts'),
+        on('live_migration', 'admin live migration between the fake hosts'),
+        off('live_migrate_back_and_forth', 'not needed for the API'),
+        off('block_migration_for_live_migration', 'no local disks to copy on the fake hypervisor'),
+        on('can_migrate_between_any_hosts', 'every fake host accepts every server'),
+        on('snapshot', 'createImage uploads the root disk to Glance'),
+        on('enable_instance_password', 'adminPass is returned on create and rebuild'),
+        on('disk_config', 'OS-DCF:diskConfig is accepted and shown'),
+        on('console_output', 'os-getConsoleOutput returns the fake guest log'),
+        off('change_password', 'changePassword is accepted but no guest agent sets it'),
+        on('pause', 'pause/unpause'),
+        on('suspend', 'suspend/resume'),
+        on('shelve', 'shelve, shelve offload and unshelve'),
+        on('rescue', 'rescue/unrescue'),
+        off('stable_rescue', 'no stable device rescue (hw_rescue_device) yet'),
+        on('interface_attach', 'os-interface attach and detach'),
+        off('vnc_console', 'console URLs are issued but no proxy serves them yet'),
+        off('spice_console', 'as vnc_console'),
+        off('serial_console', 'as vnc_console'),
+        off('rdp_console', 'no RDP'),
+        off('personality', 'file injection was removed in 2.57'),
+        off('metadata_service', 'no metadata service until the QEMU driver; only read with run_validation'),
+        on('config_drive', 'the flag is stored and shown'),
+        off('swap_volume', 'no block storage yet'),
+        off('volume_multiattach', 'no block storage yet'),
+        off('attach_encrypted_volume', 'no block storage yet'),
+        off('hostname_fqdn_sanitization', 'hostnames are sanitised to their first label only'),
+        off('unified_limits', 'quotas are Nova quota sets, not Keystone unified limits'),
+        off('xenapi_apis', 'no XenAPI'),
+      ],
+    },
+    {
+      name: 'validation',
+      options: [
+        off('run_validation', 'the fake hypervisor boots no guest to SSH into; the QEMU driver will'),
       ],
     },
   ];

@@ -235,6 +235,8 @@ export class ComputeManager {
     }
     const zone = (await this.zoneOf(host)) ?? inst.requested_zone;
     await this.set(id, { host, availability_zone: zone, task_state: 'networking' });
+    await this.db.updateTable('instance_action_event').set({ host }).where('request_id', 'in',
+      this.db.selectFrom('instance_action').select('request_id').where('instance_id', '=', id).where('action', '=', 'create')).where('host', 'is', null).execute();
     await this.plugNetworks(inst, host, zone, caller);
     if (!(await this.instance(id))) return;
     await this.set(id, { task_state: 'block_device_mapping' });
@@ -379,12 +381,14 @@ export class ComputeManager {
     const mig = await this.migrationRecord(inst, migrateOnly ? 'migration' : 'resize', newFlavor, null, caller);
     await this.set(id, { task_state: 'resize_prep' });
     let host: string;
+    // Read outside the transaction: SQLite has one connection, which the transaction holds.
+    const group = await this.groupOf(id);
     try {
       host = await this.db.transaction().execute(async (trx) => {
         await trx.updateTable('allocation').set({ consumer_id: mig.uuid }).where('consumer_id', '=', id).execute();
         // Cold migration must leave its host; a resize may stay (allow_resize_to_same_host).
         return schedule(trx, this.platform.dialect, this.requestSpec(inst, newFlavor, id, {
-          group: await this.groupOf(id), forcedHost: targetHost, ignoreHosts: migrateOnly && inst.host ? [inst.host] : [],
+          group, forcedHost: targetHost, ignoreHosts: migrateOnly && inst.host ? [inst.host] : [],
         }));
       });
     } catch (err) {
@@ -445,10 +449,11 @@ export class ComputeManager {
   private async move(inst: InstanceRow, target: string | null, live: boolean, caller: CallerContext): Promise<void> {
     const flavor = this.flavorOf(inst);
     const mig = await this.migrationRecord(inst, live ? 'live-migration' : 'evacuation', flavor, null, caller);
+    const group = await this.groupOf(inst.id);
     const host = await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('allocation').set({ consumer_id: mig.uuid }).where('consumer_id', '=', inst.id).execute();
       const h = await schedule(trx, this.platform.dialect, this.requestSpec(inst, flavor, inst.id, {
-        group: await this.groupOf(inst.id), forcedHost: target, ignoreHosts: inst.host ? [inst.host] : [], availabilityZone: inst.availability_zone,
+        group, forcedHost: target, ignoreHosts: inst.host ? [inst.host] : [], availabilityZone: inst.availability_zone,
       }));
       await releaseAllocations(trx, mig.uuid);
       return h;

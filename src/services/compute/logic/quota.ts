@@ -19,9 +19,14 @@ export const DEFAULT_COMPUTE_QUOTAS: Record<string, number> = {
 /** Keys Nova shows only before microversion 2.36 (proxies for network quotas) and 2.57 (injected files). */
 export const LEGACY_QUOTAS: Record<string, number> = { fixed_ips: -1, floating_ips: -1, security_group_rules: -1, security_groups: -1 };
 
+/** Where the `default` quota class keeps its rows (os-quota-class-sets). */
+export const QUOTA_CLASS_DEFAULT = 'class:default';
+
 export async function computeLimits(db: CDb, projectId: string): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('compute_quota').selectAll().where('project_id', '=', projectId).execute();
-  return { ...DEFAULT_COMPUTE_QUOTAS, ...LEGACY_QUOTAS, ...Object.fromEntries(rows.map((r) => [r.resource, r.hard_limit])) };
+  // Built-in defaults, then the `default` quota class an admin may change, then the project's own limits.
+  const rows = await db.selectFrom('compute_quota').selectAll().where('project_id', 'in', [QUOTA_CLASS_DEFAULT, projectId]).execute();
+  const of = (owner: string) => Object.fromEntries(rows.filter((r) => r.project_id === owner).map((r) => [r.resource, r.hard_limit]));
+  return { ...DEFAULT_COMPUTE_QUOTAS, ...LEGACY_QUOTAS, ...of(QUOTA_CLASS_DEFAULT), ...of(projectId) };
 }
 
 export interface ComputeUsage { instances: number; cores: number; ram: number; server_groups: number; key_pairs?: number }
@@ -57,5 +62,5 @@ export async function checkComputeQuota(trx: CDb, dialect: Dialect, projectId: s
   if (over.includes('instances') || over.includes('cores') || over.includes('ram')) {
     throw new ApiError(403, `Quota exceeded for ${what}: Requested ${req}, but already used ${u} of ${l} ${what}`);
   }
-  throw new ApiError(403, `Quota exceeded, too many ${what}.`);
+  throw new ApiError(403, `Quota exceeded, too many ${what.replaceAll('_', ' ')}.`);
 }
