@@ -115,6 +115,23 @@ export function serverView(req: FastifyRequest, platform: Platform, r: InstanceR
   return v;
 }
 
+/**
+ * Nova's answers to update and rebuild: the server without the extended attributes before
+ * 2.75 (and, for rebuild, addresses without their type and MAC), as Tempest's schemas expect.
+ */
+export function trimmedServerView(req: FastifyRequest, v: Record<string, unknown>, plainAddresses: boolean): Record<string, unknown> {
+  if (mv(req, '2.75')) return v;
+  const out = { ...v };
+  for (const k of Object.keys(out)) {
+    if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || ['os-extended-volumes:volumes_attached', 'security_groups', 'key_name', 'config_drive', 'host_status'].includes(k)) delete out[k];
+  }
+  if (plainAddresses) {
+    out.addresses = Object.fromEntries(Object.entries(out.addresses as Record<string, Array<{ version: number; addr: string }>>)
+      .map(([net, list]) => [net, list.map((a) => ({ version: a.version, addr: a.addr }))]));
+  }
+  return out;
+}
+
 export const serverSummary = (req: FastifyRequest, platform: Platform, r: InstanceRow) => ({ id: r.id, name: r.name, links: links(req, platform, 'servers', r.id) });
 
 export function flavorView(req: FastifyRequest, platform: Platform, f: FlavorRow, extraSpecs: Record<string, string> | null) {

@@ -7,9 +7,9 @@ import { checkComputeQuota } from '../logic/quota.js';
 import { serverStatus, VM } from '../logic/states.js';
 import type { EmbeddedFlavor, InstanceRow } from '../store.js';
 import { badRequest, bool, conflict, forbidden, links, metadataMap, mv, name as checkName, notFound, str, type ComputeDeps } from './common.js';
-import { embed, extraSpecsOf, isUuid, usableFlavor } from './server-request.js';
+import { accessIp, embed, extraSpecsOf, isUuid, usableFlavor } from './server-request.js';
 import { findServer, recordAction, requestIdOf } from './servers.js';
-import { serverExtras, serverView } from '../views.js';
+import { serverExtras, serverView, trimmedServerView } from '../views.js';
 
 /**
  * POST /servers/{id}/action: every server action, each checked against the states Nova
@@ -220,7 +220,8 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         const image = await deps.image.createQueued(ctx, {
           name: imageName, disk_format: base?.disk_format ?? 'raw', container_format: base?.container_format ?? 'bare',
           min_disk: (JSON.parse(inst.flavor) as EmbeddedFlavor).disk, min_ram: base?.min_ram ?? 0,
-          properties: { ...inherited, ...props, image_type: 'snapshot', instance_uuid: inst.id, user_id: ctx.userId, ...(inst.image_ref ? { base_image_ref: inst.image_ref } : {}) },
+          // The caller's metadata wins over what Nova adds (Tempest sets image_type itself).
+          properties: { ...inherited, image_type: 'snapshot', instance_uuid: inst.id, user_id: ctx.userId, ...(inst.image_ref ? { base_image_ref: inst.image_ref } : {}), ...props },
         });
         await start('image_snapshot', { action: 'createImage', imageId: image.id, ctx: caller, requestId });
         const location = `${req.protocol}://${req.headers.host}/image/v2/images/${image.id}`;
@@ -357,7 +358,8 @@ async function rebuild(
   if (a.name !== undefined) extra.name = checkName(a.name);
   if (a.metadata !== undefined) extra.metadata = JSON.stringify(metadataMap(a.metadata));
   if (a.accessIPv4 !== undefined) extra.access_ip_v4 = a.accessIPv4 === null ? '' : String(a.accessIPv4);
-  if (a.accessIPv6 !== undefined) extra.access_ip_v6 = a.accessIPv6 === null ? '' : String(a.accessIPv6);
+  if (a.accessIPv6 !== undefined) extra.access_ip_v6 = a.accessIPv6 === null ? '' : accessIp(a.accessIPv6, 6);
+  if (a.accessIPv4 !== undefined && a.accessIPv4 !== null) extra.access_ip_v4 = accessIp(a.accessIPv4, 4);
   if (a.description !== undefined && mv(req, '2.19')) extra.description = str(a.description, 'description', { max: 255, allowNull: true });
   if (a.key_name !== undefined && mv(req, '2.54')) {
     if (a.key_name === null) { extra.key_name = null; extra.key_data = null; } else {
@@ -372,9 +374,8 @@ async function rebuild(
   await start('rebuilding', { action: 'rebuild', imageId, ctx: caller, requestId }, { ...extra, image_ref: inst.image_ref ? imageId : inst.image_ref });
   const fresh = (await deps.db.selectFrom('instance').selectAll().where('id', '=', inst.id).executeTakeFirst())!;
   const x = await serverExtras(deps.db, (ids) => deps.network.interfacesOf(ids), [fresh]);
-  const v = serverView(req, deps.platform, fresh, x, ctx.isAdmin) as Record<string, unknown>;
   // Nova's rebuild answer: the server with the new status and adminPass, without the extended attributes before 2.75.
-  if (!mv(req, '2.75')) for (const k of Object.keys(v)) if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || k === 'os-extended-volumes:volumes_attached' || k === 'security_groups' || k === 'key_name' || k === 'config_drive') delete v[k];
+  const v = trimmedServerView(req, serverView(req, deps.platform, fresh, x, ctx.isAdmin) as Record<string, unknown>, true);
   v.status = serverStatus(fresh.vm_state, fresh.task_state);
   v.adminPass = a.adminPass === undefined ? randomPassword() : String(a.adminPass);
   reply.status(202);

@@ -8,6 +8,7 @@ import type { EmbeddedFlavor, FlavorRow } from '../store.js';
 import type { RequestedNetwork } from '../logic/manager.js';
 import { computeLimits } from '../logic/quota.js';
 import { DEFAULT_ZONE } from '../logic/scheduler.js';
+import { normaliseIp } from '../../network/logic/ip.js';
 
 /**
  * Turning a server create request into what the instances will be: every check Nova makes
@@ -206,10 +207,8 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
   }
   const diskConfig = s['OS-DCF:diskConfig'] === undefined ? 'MANUAL' : String(s['OS-DCF:diskConfig']);
   if (diskConfig !== 'MANUAL' && diskConfig !== 'AUTO') throw badRequest(`OS-DCF:diskConfig must be either 'MANUAL' or 'AUTO'.`);
-  const accessIPv4 = s.accessIPv4 === undefined || s.accessIPv4 === null ? '' : str(s.accessIPv4, 'accessIPv4')!;
-  if (accessIPv4 && !/^(\d{1,3}\.){3}\d{1,3}$/.test(accessIPv4)) throw badRequest(`Invalid input for field/attribute accessIPv4. Value: ${accessIPv4}. '${accessIPv4}' is not a 'ipv4'`);
-  const accessIPv6 = s.accessIPv6 === undefined || s.accessIPv6 === null ? '' : str(s.accessIPv6, 'accessIPv6')!;
-  if (accessIPv6 && !accessIPv6.includes(':')) throw badRequest(`Invalid input for field/attribute accessIPv6. Value: ${accessIPv6}. '${accessIPv6}' is not a 'ipv6'`);
+  const accessIPv4 = s.accessIPv4 === undefined || s.accessIPv4 === null || s.accessIPv4 === '' ? '' : accessIp(s.accessIPv4, 4);
+  const accessIPv6 = s.accessIPv6 === undefined || s.accessIPv6 === null || s.accessIPv6 === '' ? '' : accessIp(s.accessIPv6, 6);
   if (s.personality !== undefined) {
     if (mv(req, '2.57')) throw badRequest(`Invalid input for field/attribute server. Value: ${JSON.stringify(s)}. Additional properties are not allowed ('personality' was unexpected)`);
     if (!Array.isArray(s.personality)) throw badRequest('personality must be a list');
@@ -228,6 +227,15 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
     minCount, maxCount, returnReservationId: s.return_reservation_id === undefined ? false : bool(s.return_reservation_id, 'return_reservation_id'),
     description, tags, hostname, hints, groupId, adminPass, diskConfig: diskConfig as 'MANUAL' | 'AUTO', accessIPv4, accessIPv6, blockDevices, trustedCerts,
   };
+}
+
+/** accessIPv4/accessIPv6: a valid address, kept in canonical form (Nova returns `::babe:dc0c:1602` for any spelling of it). */
+export function accessIp(v: unknown, version: 4 | 6): string {
+  const field = version === 4 ? 'accessIPv4' : 'accessIPv6';
+  const s = str(v, field)!;
+  const canonical = normaliseIp(s);
+  if (!canonical || (version === 4) !== !canonical.includes(':')) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${s}. '${s}' is not a 'ipv${version}'`);
+  return canonical;
 }
 
 export function checkTags(v: unknown): string[] {

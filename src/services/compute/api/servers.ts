@@ -8,9 +8,9 @@ import { callerOf } from '../logic/manager.js';
 import { VM, vmStatesFor } from '../logic/states.js';
 import { POWER_STATE } from '../drivers/virt/driver.js';
 import type { CDb, InstanceRow } from '../store.js';
-import { serverExtras, serverSummary, serverView } from '../views.js';
+import { serverExtras, serverSummary, serverView, trimmedServerView } from '../views.js';
 import { badRequest, bodyOf, conflict, forbidden, links, mv, name as checkName, nextLink, notFound, paging, str, type ComputeDeps } from './common.js';
-import { checkTags, isUuid, planBuild } from './server-request.js';
+import { accessIp, checkTags, isUuid, planBuild } from './server-request.js';
 
 /**
  * /servers: create (one or many), list and detail with Nova's filters, show, update,
@@ -117,7 +117,9 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
     const changesSince = one('changes-since');
     const changesBefore = mv(req, '2.66') ? one('changes-before') : undefined;
     const parseTime = (v: string, key: string) => {
-      const ms = Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+      // ISO 8601 only, as Nova's schema asks: 2011/01/01 is refused.
+      const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v);
+      const ms = iso ? Date.parse(/Z$|[+-]\d\d:?\d\d$/.test(v) ? v.replace(' ', 'T') : `${v.replace(' ', 'T')}${v.length > 10 ? 'Z' : 'T00:00:00Z'}`) : NaN;
       if (Number.isNaN(ms)) throw badRequest(`Invalid input for query parameters ${key}. Value: ${v}. '${v}' is not a 'date-time'`);
       return ms;
     };
@@ -217,8 +219,8 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
     }
     if (s.name !== undefined) set.name = checkName(s.name);
     if (s.description !== undefined) set.description = str(s.description, 'description', { max: 255, allowNull: true });
-    if (s.accessIPv4 !== undefined) set.access_ip_v4 = s.accessIPv4 === null ? '' : str(s.accessIPv4, 'accessIPv4')!;
-    if (s.accessIPv6 !== undefined) set.access_ip_v6 = s.accessIPv6 === null ? '' : str(s.accessIPv6, 'accessIPv6')!;
+    if (s.accessIPv4 !== undefined) set.access_ip_v4 = s.accessIPv4 === null || s.accessIPv4 === '' ? '' : accessIp(s.accessIPv4, 4);
+    if (s.accessIPv6 !== undefined) set.access_ip_v6 = s.accessIPv6 === null || s.accessIPv6 === '' ? '' : accessIp(s.accessIPv6, 6);
     if (s.hostname !== undefined) set.hostname = str(s.hostname, 'hostname', { max: 63, min: 1 })!;
     if (s['OS-DCF:diskConfig'] !== undefined) {
       const dc = String(s['OS-DCF:diskConfig']);
@@ -227,7 +229,7 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
     }
     await db.updateTable('instance').set({ ...set, updated_at: now() }).where('id', '=', r.id).execute();
     const fresh = (await db.selectFrom('instance').selectAll().where('id', '=', r.id).executeTakeFirst())!;
-    return { server: (await views(req, [fresh]))[0] };
+    return { server: trimmedServerView(req, (await views(req, [fresh]))[0]!, false) };
   });
 
   app.delete('/v2.1/servers/:id', async (req, reply) => {
