@@ -32,23 +32,28 @@ export interface ServerExtras {
   tags: Map<string, string[]>;
   volumes: Map<string, Array<{ id: string; delete_on_termination: boolean }>>;
   hostStatus: Map<string, string>;
+  /** Server group ids (at most one) per server, shown from 2.71. */
+  groups: Map<string, string[]>;
 }
 
 export async function serverExtras(db: CDb, ifaces: (ids: string[]) => Promise<Map<string, DeviceInterface[]>>, rows: InstanceRow[]): Promise<ServerExtras> {
   const ids = rows.map((r) => r.id);
-  const [interfaces, tagRows, bdms, nodes] = await Promise.all([
+  const [interfaces, tagRows, bdms, nodes, members] = await Promise.all([
     ifaces(ids),
     ids.length ? db.selectFrom('instance_tag').selectAll().where('instance_id', 'in', ids).orderBy('tag').execute() : [],
     ids.length ? db.selectFrom('block_device_mapping').select(['instance_id', 'volume_id', 'delete_on_termination', 'boot_index'])
       .where('instance_id', 'in', ids).where('destination_type', '=', 'volume').orderBy('created_at').execute() : [],
     db.selectFrom('compute_node').select(['host', 'status', 'forced_down']).execute(),
+    ids.length ? db.selectFrom('server_group_member').selectAll().where('instance_id', 'in', ids).execute() : [],
   ]);
+  const groups = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const m of members) groups.get(m.instance_id)?.push(m.group_id);
   const tags = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const t of tagRows) tags.get(t.instance_id)?.push(t.tag);
   const volumes = new Map<string, Array<{ id: string; delete_on_termination: boolean }>>(ids.map((id) => [id, []]));
   for (const b of bdms) if (b.volume_id) volumes.get(b.instance_id)?.push({ id: b.volume_id, delete_on_termination: b.delete_on_termination === 1 });
   const hostStatus = new Map(nodes.map((n) => [n.host, n.forced_down ? 'DOWN' : n.status === 'enabled' ? 'UP' : 'MAINTENANCE']));
-  return { interfaces, tags, volumes, hostStatus };
+  return { interfaces, tags, volumes, hostStatus, groups };
 }
 
 export function flavorEmbedded(f: EmbeddedFlavor, showExtraSpecs: boolean) {
@@ -81,8 +86,10 @@ export function serverView(req: FastifyRequest, platform: Platform, r: InstanceR
     'OS-EXT-STS:vm_state': r.vm_state,
     'OS-EXT-STS:power_state': r.power_state,
     'os-extended-volumes:volumes_attached': (x.volumes.get(r.id) ?? []).map((vol) => (mv(req, '2.3') ? vol : { id: vol.id })),
-    security_groups: (JSON.parse(r.security_groups) as string[]).map((name) => ({ name })),
   };
+  // Nova leaves the key out when a server has no security groups.
+  const groups = JSON.parse(r.security_groups) as string[];
+  if (groups.length) v.security_groups = groups.map((name) => ({ name }));
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) v.progress = r.vm_state === 'building' ? 0 : r.progress;
   if (r.vm_state === 'error' && r.fault) {
     const f = JSON.parse(r.fault) as { code: number; message: string; details: string; created: number };
@@ -111,6 +118,7 @@ export function serverView(req: FastifyRequest, platform: Platform, r: InstanceR
   if (mv(req, '2.26')) v.tags = x.tags.get(r.id) ?? [];
   if (mv(req, '2.63')) v.trusted_image_certificates = r.trusted_image_certificates ? JSON.parse(r.trusted_image_certificates) : null;
   if (mv(req, '2.73')) v.locked_reason = r.locked === 1 ? r.locked_reason : null;
+  if (mv(req, '2.71')) v.server_groups = x.groups.get(r.id) ?? [];
   if (mv(req, '2.96')) v.pinned_availability_zone = r.requested_zone;
   return v;
 }
@@ -123,7 +131,8 @@ export function trimmedServerView(req: FastifyRequest, v: Record<string, unknown
   if (mv(req, '2.75')) return v;
   const out = { ...v };
   for (const k of Object.keys(out)) {
-    if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || ['os-extended-volumes:volumes_attached', 'security_groups', 'key_name', 'config_drive', 'host_status'].includes(k)) delete out[k];
+    if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || ['os-extended-volumes:volumes_attached', 'security_groups', 'config_drive', 'host_status', 'server_groups'].includes(k)) delete out[k];
+    if (k === 'key_name' && !(plainAddresses && mv(req, '2.54'))) delete out[k];
   }
   if (plainAddresses) {
     out.addresses = Object.fromEntries(Object.entries(out.addresses as Record<string, Array<{ version: number; addr: string }>>)

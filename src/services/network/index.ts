@@ -189,6 +189,9 @@ export function networkService(): NetworkService {
     async disassociateFloatingIp(ctx, deviceId, address) {
       const d = need();
       if (!hooks.setFloatingIpPort) throw notFoundError('Floating IP', address);
+      const exists = await d.db.selectFrom('floating_ip').select('id').where('floating_ip_address', '=', address)
+        .where((eb) => (ctx.isAdmin ? eb.val(true) : eb('project_id', '=', ctx.projectId ?? ''))).executeTakeFirst().catch(() => undefined);
+      if (!exists) throw neutronError(404, 'FloatingIPNotFound', `Floating IP ${address} could not be found`);
       const ports = (await this.interfacesOf([deviceId])).get(deviceId) ?? [];
       if (!ports.some((p) => p.fixedIps.some((f) => f.floatingIps.includes(address)))) throw neutronError(409, 'Conflict', `Floating IP ${address} is not associated with instance ${deviceId}.`);
       await d.db.transaction().execute((trx) => hooks.setFloatingIpPort!(trx, d.platform.dialect, ctx, address, null, null));

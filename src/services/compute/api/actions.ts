@@ -6,7 +6,7 @@ import { callerOf, type ComputeTask } from '../logic/manager.js';
 import { checkComputeQuota } from '../logic/quota.js';
 import { serverStatus, VM } from '../logic/states.js';
 import type { EmbeddedFlavor, InstanceRow } from '../store.js';
-import { badRequest, bool, conflict, forbidden, links, metadataMap, mv, name as checkName, notFound, str, type ComputeDeps } from './common.js';
+import { badRequest, bool, conflict, forbidden, int, links, metadataMap, mv, name as checkName, notFound, str, type ComputeDeps } from './common.js';
 import { accessIp, embed, extraSpecsOf, isUuid, usableFlavor } from './server-request.js';
 import { findServer, recordAction, requestIdOf } from './servers.js';
 import { serverExtras, serverView, trimmedServerView } from '../views.js';
@@ -55,6 +55,8 @@ const ACTIONS: Record<string, ActionDef> = {
   'os-migrateLive': { name: 'live-migration', from: [VM.ACTIVE, VM.PAUSED], admin: true },
   evacuate: { name: 'evacuate', from: [VM.ACTIVE, VM.STOPPED, VM.ERROR], admin: true },
   trigger_crash_dump: { name: 'trigger_crash_dump', from: [VM.ACTIVE, VM.PAUSED, VM.RESCUED, VM.RESIZED, VM.ERROR], minVersion: '2.17' },
+  restore: { name: 'restore', from: [VM.SOFT_DELETED] },
+  forceDelete: { name: 'forceDelete', from: [VM.SOFT_DELETED] },
   'os-resetState': { name: 'resetState', from: null, tasks: null as never, admin: true, ignoresLock: true },
   changePassword: { name: 'changePassword', from: [VM.ACTIVE] },
   addSecurityGroup: { name: 'addSecurityGroup', from: null, tasks: null as never },
@@ -175,7 +177,8 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         await db.transaction().execute(async (trx) => {
           // The quota holds the larger of the two flavors until the resize is confirmed or reverted.
           await checkComputeQuota(trx, platform.dialect, inst.project_id, { cores: Math.max(0, next.vcpus - current.vcpus), ram: Math.max(0, next.ram - current.ram) });
-          const q = await trx.updateTable('instance').set({ task_state: 'resize_prep', new_flavor: JSON.stringify(next), updated_at: now() }).where('id', '=', inst.id).where('task_state', 'is', null).executeTakeFirst();
+          const disk = a['OS-DCF:diskConfig'] === undefined ? {} : { system_metadata: withDiskConfig(inst, a['OS-DCF:diskConfig']) };
+          const q = await trx.updateTable('instance').set({ task_state: 'resize_prep', new_flavor: JSON.stringify(next), updated_at: now(), ...disk }).where('id', '=', inst.id).where('task_state', 'is', null).executeTakeFirst();
           if (!Number(q.numUpdatedRows)) throw stateConflict('resize', inst, 'task_state', 'busy');
           await recordAction(trx, inst, 'resize', ctx, requestId);
           await manager.enqueue(inst.id, { action: 'resize', flavor: next, ctx: caller, requestId }, trx);
@@ -211,9 +214,15 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       case 'rebuild': return rebuild(req, deps, inst, arg, start, caller, requestId, reply);
       case 'createImage':
       case 'createBackup': {
-        const a = (arg ?? {}) as { name?: unknown; metadata?: unknown };
+        const a = (arg ?? {}) as { name?: unknown; metadata?: unknown; backup_type?: unknown; rotation?: unknown };
         const imageName = checkName(a.name, 'name');
         const props = a.metadata === undefined ? {} : metadataMap(a.metadata, 'metadata');
+        let backup: { type: string; rotation: number } | null = null;
+        if (action === 'createBackup') {
+          if (a.backup_type === undefined || a.rotation === undefined) throw badRequest(`Invalid input for field/attribute createBackup. 'backup_type' and 'rotation' are required properties`);
+          backup = { type: str(a.backup_type, 'backup_type')!, rotation: int(a.rotation, 'rotation', 0) };
+          Object.assign(props, { image_type: 'backup', backup_type: backup.type });
+        }
         const base = inst.image_ref ? await deps.image.getImage(ctx, inst.image_ref).catch(() => null) : null;
         const sys = JSON.parse(inst.system_metadata) as Record<string, string>;
         const inherited = Object.fromEntries(Object.entries(sys).filter(([k]) => k.startsWith('image_') && !['image_disk_format', 'image_min_ram', 'image_min_disk'].includes(k)).map(([k, v]) => [k.slice(6), v]));
@@ -223,7 +232,7 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
           // The caller's metadata wins over what Nova adds (Tempest sets image_type itself).
           properties: { ...inherited, image_type: 'snapshot', instance_uuid: inst.id, user_id: ctx.userId, ...(inst.image_ref ? { base_image_ref: inst.image_ref } : {}), ...props },
         });
-        await start('image_snapshot', { action: 'createImage', imageId: image.id, ctx: caller, requestId });
+        await start(backup ? 'image_backup' : 'image_snapshot', { action: 'createImage', imageId: image.id, ctx: caller, requestId, ...(backup ? { backup } : {}) });
         const location = `${req.protocol}://${req.headers.host}/image/v2/images/${image.id}`;
         reply.status(202).header('Location', location);
         return mv(req, '2.45') ? { image_id: image.id } : reply.send();
@@ -328,6 +337,13 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
   void serverView;
 }
 
+/** OS-DCF:diskConfig on rebuild and resize: kept with the server. */
+function withDiskConfig(inst: InstanceRow, v: unknown): string {
+  const dc = String(v);
+  if (dc !== 'AUTO' && dc !== 'MANUAL') throw badRequest(`OS-DCF:diskConfig must be either 'MANUAL' or 'AUTO'.`);
+  return JSON.stringify({ ...(JSON.parse(inst.system_metadata) as object), disk_config: dc });
+}
+
 const nextMinor = (v: string) => { const [a, b] = v.split('.').map(Number); return `${a}.${(b ?? 0) + 1}`; };
 const randomPassword = () => Math.random().toString(36).slice(2, 14).padEnd(12, 'x');
 
@@ -371,12 +387,14 @@ async function rebuild(
   }
   if (a.user_data !== undefined && mv(req, '2.57')) extra.user_data = a.user_data === null ? null : String(a.user_data);
   if (a.preserve_ephemeral !== undefined) bool(a.preserve_ephemeral, 'preserve_ephemeral');
+  if (a['OS-DCF:diskConfig'] !== undefined) extra.system_metadata = withDiskConfig(inst, a['OS-DCF:diskConfig']);
   await start('rebuilding', { action: 'rebuild', imageId, ctx: caller, requestId }, { ...extra, image_ref: inst.image_ref ? imageId : inst.image_ref });
   const fresh = (await deps.db.selectFrom('instance').selectAll().where('id', '=', inst.id).executeTakeFirst())!;
   const x = await serverExtras(deps.db, (ids) => deps.network.interfacesOf(ids), [fresh]);
   // Nova's rebuild answer: the server with the new status and adminPass, without the extended attributes before 2.75.
   const v = trimmedServerView(req, serverView(req, deps.platform, fresh, x, ctx.isAdmin) as Record<string, unknown>, true);
   v.status = serverStatus(fresh.vm_state, fresh.task_state);
+  if (mv(req, '2.57')) v.user_data = fresh.user_data;
   v.adminPass = a.adminPass === undefined ? randomPassword() : String(a.adminPass);
   reply.status(202);
   return { server: v };
@@ -387,8 +405,14 @@ async function legacyAddressAction(req: FastifyRequest, deps: ComputeDeps, inst:
   const a = (arg ?? {}) as Record<string, unknown>;
   if (action === 'addFloatingIp' || action === 'removeFloatingIp') {
     const address = str(a.address, 'address')!;
-    if (action === 'addFloatingIp') await deps.network.associateFloatingIp(ctx, inst.id, address, a.fixed_address === undefined ? null : String(a.fixed_address));
-    else await deps.network.disassociateFloatingIp(ctx, inst.id, address);
+    if (!address) throw badRequest('Invalid input for field/attribute address.');
+    if (action === 'addFloatingIp') {
+      // Nova answers 400 where Neutron refuses the association (the fixed IP already has one, no router path).
+      await deps.network.associateFloatingIp(ctx, inst.id, address, a.fixed_address === undefined ? null : String(a.fixed_address))
+        .catch((err: ApiError) => { throw err.status === 409 ? badRequest(err.message) : err.status === 404 ? notFound(`floating IP not found`) : err; });
+    } else {
+      await deps.network.disassociateFloatingIp(ctx, inst.id, address);
+    }
     return;
   }
   if (action === 'addFixedIp') {

@@ -92,7 +92,8 @@ export function name(v: unknown, field = 'name'): string {
 
 export function bool(v: unknown, field: string): boolean {
   if (typeof v === 'boolean') return v;
-  if (typeof v === 'string' && ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v.toLowerCase())) return ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+  // oslo's strutils spellings, any case: True/true/t/1/yes/y/on and their opposites.
+  if (typeof v === 'string' && ['true', 'false', 't', 'f', '1', '0', 'yes', 'no', 'y', 'n', 'on', 'off'].includes(v.toLowerCase())) return ['true', 't', '1', 'yes', 'y', 'on'].includes(v.toLowerCase());
   throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not of type 'boolean'`);
 }
 

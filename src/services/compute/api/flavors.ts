@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../../platform/db/index.js';
 import type { FlavorRow } from '../store.js';
 import { flavorView, } from '../views.js';
 import { extraSpecsOf } from './server-request.js';
-import { badRequest, bodyOf, conflict, forbidden, int, links, mv, nextLink, notFound, paging, str, type ComputeDeps } from './common.js';
+import { badRequest, bodyOf, bool, conflict, forbidden, int, links, mv, nextLink, notFound, paging, str, type ComputeDeps } from './common.js';
 
 /**
  * /flavors: everyone lists the public flavors and the private ones shared with their
@@ -85,7 +85,7 @@ export async function flavorRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       ephemeral: b['OS-FLV-EXT-DATA:ephemeral'] === undefined ? 0 : int(b['OS-FLV-EXT-DATA:ephemeral'], 'OS-FLV-EXT-DATA:ephemeral', 0),
       swap: b.swap === undefined || b.swap === '' ? 0 : int(b.swap, 'swap', 0),
       rxtx_factor: b.rxtx_factor === undefined ? 1 : Number(b.rxtx_factor),
-      is_public: b['os-flavor-access:is_public'] === undefined ? 1 : b['os-flavor-access:is_public'] === true || b['os-flavor-access:is_public'] === 'true' ? 1 : 0,
+      is_public: b['os-flavor-access:is_public'] === undefined ? 1 : bool(b['os-flavor-access:is_public'], 'os-flavor-access:is_public') ? 1 : 0,
       disabled: 0, description: null, created_at: t, updated_at: t,
     };
     if (!(row.rxtx_factor > 0) || row.rxtx_factor > 3.4e38) throw badRequest(`Invalid input for field/attribute rxtx_factor. Value: ${String(b.rxtx_factor)}.`);

@@ -112,7 +112,8 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
     let sel = db.selectFrom('instance').selectAll();
     const allTenants = ctx.isAdmin && isTrue(one('all_tenants'));
     const project = one('project_id') ?? one('tenant_id');
-    if (!allTenants) sel = sel.where('project_id', '=', ctx.isAdmin && project ? project : ctx.projectId ?? '');
+    // As Nova: tenant_id is ignored unless all_tenants is given.
+    if (!allTenants) sel = sel.where('project_id', '=', ctx.projectId ?? '');
     else if (project) sel = sel.where('project_id', '=', project);
     const changesSince = one('changes-since');
     const changesBefore = mv(req, '2.66') ? one('changes-before') : undefined;

@@ -24,4 +24,6 @@ function v20(req: FastifyRequest, deps: ComputeDeps) {
 export async function versionRoutes(app: FastifyInstance, deps: ComputeDeps): Promise<void> {
   app.get('/', { config: { public: true } }, async (req) => ({ versions: [v20(req, deps), v21(req, deps)] }));
   app.get('/v2.1', { config: { public: true } }, async (req) => ({ version: v21(req, deps) }));
+  // The v2.0 endpoint the root lists: its version document (the API behind it is v2.1's at 2.1).
+  app.get('/v2', { config: { public: true } }, async (req) => ({ version: v20(req, deps) }));
 }

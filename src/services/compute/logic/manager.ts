@@ -27,7 +27,7 @@ export type ComputeTask =
   | { action: 'rescue'; imageId: string; ctx: CallerContext; requestId: string }
   | { action: 'resize' | 'migrate'; flavor: EmbeddedFlavor | null; host?: string | null; ctx: CallerContext; requestId: string }
   | { action: 'rebuild'; imageId: string; ctx: CallerContext; requestId: string }
-  | { action: 'createImage'; imageId: string; ctx: CallerContext; requestId: string }
+  | { action: 'createImage'; imageId: string; backup?: { type: string; rotation: number }; ctx: CallerContext; requestId: string }
   | { action: 'shelve'; imageId: string | null; ctx: CallerContext; requestId: string }
   | { action: 'attachInterface'; portId: string; created: boolean; ctx: CallerContext; requestId: string }
   | { action: 'detachInterface'; portId: string; ctx: CallerContext; requestId: string }
@@ -111,8 +111,11 @@ export class ComputeManager {
       if (task.action === 'build' || task.action === 'unshelve') {
         await this.cleanupFailedBuild(id);
         await this.fail(id, err);
+      } else if (task.action === 'createImage' || task.action === 'attachInterface' || task.action === 'detachInterface') {
+        // The server is fine; only the image upload (e.g. its image was deleted meanwhile) or the hot-plug failed.
+        if (task.action === 'createImage') await this.set(id, { task_state: null });
       } else {
-        // Nova keeps the server as it was and records the fault; a failed delete stays deleting until retried.
+        // A failed delete stays deleting until retried; anything else leaves the server in ERROR with the fault.
         await this.set(id, { task_state: null });
         if (task.action !== 'delete') await this.fail(id, err);
         throw err;
@@ -161,7 +164,10 @@ export class ComputeManager {
       case 'confirmResize': return this.confirmResize(inst);
       case 'revertResize': return this.revertResize(inst, task.ctx);
       case 'rebuild': return this.rebuild(inst, task.imageId, task.ctx);
-      case 'createImage': return this.snapshot(inst, task.imageId, task.ctx);
+      case 'createImage':
+        await this.snapshot(inst, task.imageId, task.ctx);
+        if (task.backup) await this.rotateBackups(inst, task.backup, task.ctx);
+        return;
       case 'shelve': return this.shelve(inst, task.imageId, task.ctx);
       case 'unshelve': return this.unshelve(inst, task.zone ?? null, task.ctx);
       case 'attachInterface': {
@@ -488,6 +494,16 @@ export class ComputeManager {
     await this.set(inst.id, { task_state: 'image_uploading' });
     await this.image.uploadData(serviceContext(caller), imageId, data as NodeJS.ReadableStream, diskFormat);
     await this.set(inst.id, { task_state: null });
+  }
+
+  /** createBackup's rotation: only the newest `rotation` backups of this type of this server are kept. */
+  private async rotateBackups(inst: InstanceRow, backup: { type: string; rotation: number }, caller: CallerContext): Promise<void> {
+    const ctx = serviceContext(caller);
+    const mine = (await this.image.listImages(ctx)).filter((img) => {
+      const p = JSON.parse(img.properties) as Record<string, string>;
+      return p.instance_uuid === inst.id && p.image_type === 'backup' && p.backup_type === backup.type;
+    }).sort((a, b) => b.created_at - a.created_at || b.id.localeCompare(a.id));
+    for (const old of mine.slice(backup.rotation)) await this.image.deleteImage(ctx, old.id).catch(() => undefined);
   }
 
   /** Shelve: power off, snapshot into `<name>-shelved` (image-backed servers), then offload — the host's resources are freed. */

@@ -132,7 +132,7 @@ export function fakeDriver(o: FakeDriverOptions): VirtDriver {
     async detachInterface(id, portId) { await wait(); log(guest(id), `virtio_net: port ${portId} detached`); },
     async consoleOutput(id, lines) {
       const all = guest(id).console;
-      return (lines === undefined ? all : lines <= 0 ? [] : all.slice(-lines)).join('\n') + (all.length ? '\n' : '');
+      return (lines === undefined ? all : lines <= 0 ? [] : all.slice(-lines)).join('\n');
     },
     async consoleUrl(id, type): Promise<ConsoleUrl> {
       const protocols: Record<string, string> = { novnc: 'vnc', xvpvnc: 'vnc', 'spice-html5': 'spice', serial: 'serial' };
