@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const DEBIAN_PACKAGES = { openstack: 'python3-openstackclient', glance: 'python3-glanceclient' };
+const DEBIAN_PACKAGES = { openstack: 'python3-openstackclient', glance: 'python3-glanceclient', 'ssh-keygen': 'openssh-client', openssl: 'openssl' };
 const PG_URL = process.env.STRATUS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
