@@ -128,8 +128,10 @@ export function serverView(req: FastifyRequest, platform: Platform, r: InstanceR
  * 2.75 (and, for rebuild, addresses without their type and MAC), as Tempest's schemas expect.
  */
 export function trimmedServerView(req: FastifyRequest, v: Record<string, unknown>, plainAddresses: boolean): Record<string, unknown> {
-  if (mv(req, '2.75')) return v;
-  const out = { ...v };
+  // Never the admin's OS-EXT-SRV-ATTR:user_data: rebuild shows user_data at the top (2.57).
+  const { 'OS-EXT-SRV-ATTR:user_data': _userData, ...full } = v;
+  if (mv(req, '2.75')) return full;
+  const out = { ...full };
   for (const k of Object.keys(out)) {
     if (k.startsWith('OS-EXT-') || k.startsWith('OS-SRV-USG') || ['os-extended-volumes:volumes_attached', 'security_groups', 'config_drive', 'host_status', 'server_groups'].includes(k)) delete out[k];
     if (k === 'key_name' && !(plainAddresses && mv(req, '2.54'))) delete out[k];
