@@ -31,6 +31,10 @@ export async function recordAction(trx: CDb, inst: { id: string }, action: strin
 
 export const requestIdOf = (req: FastifyRequest): string => String(req.id).startsWith('req-') ? String(req.id) : `req-${uuid()}`;
 
+const MAX_LIMIT = 1000;
+/** Sort columns that are never null, so a keyset comparison after the marker is exact. */
+const NOT_NULL = new Set<keyof InstanceRow>(['created_at', 'updated_at', 'name', 'hostname', 'id', 'vm_state', 'power_state', 'project_id', 'user_id', 'image_ref', 'locked', 'launch_index', 'reservation_id']);
+
 const hostnameOf = (name: string): string => name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'server';
 
 export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Promise<void> {
@@ -169,36 +173,46 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       if (d !== 'asc' && d !== 'desc') throw badRequest(`Invalid input for query parameters sort_dir. Value: ${d}.`);
       return { col, dir: d as 'asc' | 'desc' };
     });
-    for (const o of order) sel = sel.orderBy(o.col, o.dir);
-    sel = sel.orderBy('id', order[0]?.dir ?? 'desc');
-    let rows = await sel.execute();
-    // Filters Nova matches as regular expressions (name, ip, ip6) and the embedded flavor run here.
+    const sortKeys = [...order, { col: 'id' as keyof InstanceRow, dir: order[0]?.dir ?? 'desc' as const }];
+    for (const o of sortKeys) sel = sel.orderBy(o.col, o.dir);
     const nameRe = one('name');
+    const ipRe = one('ip') ?? one('ip6');
+    const { limit: asked, marker } = paging(req);
+    // Nova's osapi_max_limit: no page is longer than 1000, asked for or not.
+    const limit = Math.min(asked ?? MAX_LIMIT, MAX_LIMIT);
+    // Without the filters only JavaScript can apply (regular expressions, the embedded flavor),
+    // the page is cut in SQL after the marker: a page costs what it holds, not the total.
+    const inSql = !nameRe && !ipRe && !flavor && sortKeys.every((k) => NOT_NULL.has(k.col));
+    if (marker) {
+      const m = await db.selectFrom('instance').selectAll().where('id', '=', marker).executeTakeFirst();
+      if (!m) throw badRequest(`marker [${marker}] not found`);
+      if (inSql) {
+        sel = sel.where((eb) => eb.or(sortKeys.map((k, i) => eb.and([
+          ...sortKeys.slice(0, i).map((p) => eb(p.col, '=', m[p.col] as never)),
+          eb(k.col, k.dir === 'asc' ? '>' : '<', m[k.col] as never),
+        ]))));
+      }
+    }
+    if (inSql) sel = sel.limit(limit);
+    let rows = await sel.execute();
     if (nameRe) {
       let re: RegExp;
       try { re = new RegExp(nameRe); } catch { return { servers: [] }; }
       rows = rows.filter((r) => re.test(r.name));
     }
     if (flavor) rows = rows.filter((r) => (JSON.parse(r.flavor) as { id: string }).id === flavor.split('/').pop());
-    const ipRe = one('ip') ?? one('ip6');
     if (ipRe) {
       let re: RegExp;
       try { re = new RegExp(ipRe); } catch { return { servers: [] }; }
       const ifaces = await deps.network.interfacesOf(rows.map((r) => r.id));
       rows = rows.filter((r) => (ifaces.get(r.id) ?? []).some((i) => i.fixedIps.some((f) => re.test(f.ipAddress))));
     }
-    const { limit, marker } = paging(req);
-    if (marker) {
-      const at = rows.findIndex((r) => r.id === marker);
-      if (at < 0) {
-        const exists = await db.selectFrom('instance').select('id').where('id', '=', marker).executeTakeFirst();
-        if (!exists) throw badRequest(`marker [${marker}] not found`);
-      }
-      rows = rows.slice(at + 1);
+    if (!inSql) {
+      if (marker) rows = rows.slice(rows.findIndex((r) => r.id === marker) + 1);
+      rows = rows.slice(0, limit);
     }
-    if (limit !== null) rows = rows.slice(0, limit);
     const servers = detail ? await views(req, rows) : rows.map((r) => serverSummary(req, platform, r));
-    return { servers, ...nextLink(req, platform, 'servers', rows, limit) };
+    return { servers, ...nextLink(req, platform, 'servers', rows, asked ?? limit) };
   };
   app.get('/v2.1/servers', async (req) => list(req, false));
   app.get('/v2.1/servers/detail', async (req) => list(req, true));
