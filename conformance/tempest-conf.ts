@@ -249,6 +249,12 @@ function computeFeatureSections(): Section[] {
         off('hostname_fqdn_sanitization', 'hostnames are sanitised to their first label only'),
         off('unified_limits', 'quotas are Nova quota sets, not Keystone unified limits'),
         off('xenapi_apis', 'no XenAPI'),
+        {
+          key: 'scheduler_enabled_filters',
+          value: ['AvailabilityZoneFilter', 'ComputeFilter', 'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter',
+            'DifferentHostFilter', 'SameHostFilter', 'AggregateInstanceExtraSpecsFilter'],
+          why: "the scheduler's filters (src/services/compute/logic/scheduler.ts), resources included in ComputeFilter's place",
+        },
       ],
     },
     {
