@@ -5,7 +5,7 @@ import { uuid } from '../../../../../platform/ids.js';
 import { boolValue, conflictError, ownerOf, requireWriter, resourceBody, strValue, type NetDeps } from '../../../api/common.js';
 import { listRows, pickFields, standardColumns, sameName, type ListSpec } from '../../../api/listing.js';
 import { checkQuota } from '../../../logic/quota.js';
-import { ensureDefaultGroup, insertGroup, sgNotFound } from '../logic/groups.js';
+import { deleteGroup, ensureDefaultGroup, insertGroup, sgNotFound } from '../logic/groups.js';
 import { sgDb, visibleGroups, type SecurityGroupRow, type SgDb } from '../store.js';
 import { groupViews } from '../views.js';
 
@@ -107,17 +107,7 @@ export async function securityGroupRoutes(app: FastifyInstance, deps: NetDeps): 
     const id = (req.params as { id: string }).id;
     const g = await getGroup(db, ctx, id);
     requireWriter(ctx);
-    await deps.db.transaction().execute(async (trx) => {
-      const t = sgDb(trx);
-      const bound = await t.selectFrom('port_security_group').select('port_id').where('security_group_id', '=', id).limit(1).executeTakeFirst();
-      if (bound) throw conflictError('SecurityGroupInUse', `Security Group ${id} in use.`);
-      if (g.name === 'default' && !ctx.isAdmin) throw conflictError('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
-      // Rules in other groups that name this one as their remote group go with it.
-      await t.deleteFrom('security_group_rule').where((eb) => eb.or([eb('security_group_id', '=', id), eb('remote_group_id', '=', id)])).execute();
-      await t.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
-      await t.deleteFrom('resource_tag').where('resource_type', '=', 'security-groups').where('resource_id', '=', id).execute();
-      await t.deleteFrom('security_group').where('id', '=', id).execute();
-    });
+    await deps.db.transaction().execute((trx) => deleteGroup(sgDb(trx), ctx, g));
     reply.status(204).send();
   });
 }

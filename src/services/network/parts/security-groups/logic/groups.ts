@@ -94,3 +94,18 @@ export async function resolveGroupRefs(db: SgDb, ctx: RequestContext, refs: stri
   }
   return [...new Set(out)];
 }
+
+/**
+ * Deletes a group that no port uses (409 otherwise); the default group only by an admin.
+ * Rules in other groups that name it as their remote group go with it.
+ */
+export async function deleteGroup(db: SgDb, ctx: RequestContext, g: { id: string; name: string }): Promise<void> {
+  const id = g.id;
+  const bound = await db.selectFrom('port_security_group').select('port_id').where('security_group_id', '=', id).limit(1).executeTakeFirst();
+  if (bound) throw conflictError('SecurityGroupInUse', `Security Group ${id} in use.`);
+  if (g.name === 'default' && !ctx.isAdmin) throw conflictError('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
+  await db.deleteFrom('security_group_rule').where((eb) => eb.or([eb('security_group_id', '=', id), eb('remote_group_id', '=', id)])).execute();
+  await db.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
+  await db.deleteFrom('resource_tag').where('resource_type', '=', 'security-groups').where('resource_id', '=', id).execute();
+  await db.deleteFrom('security_group').where('id', '=', id).execute();
+}

@@ -4,7 +4,7 @@ import { conflictError, neutronError, requireWriter, strValue } from '../../../a
 import { checkQuota } from '../../../logic/quota.js';
 import type { SecurityGroupInfo, SecurityGroupOps, SecurityGroupRuleInfo } from '../../../logic/nova-proxy.js';
 import { createRules, readRule } from '../api/security-group-rules.js';
-import { ensureDefaultGroup, insertGroup, sgNotFound } from './groups.js';
+import { deleteGroup, ensureDefaultGroup, insertGroup, sgNotFound } from './groups.js';
 import { rulesOfGroups, sgDb, touchGroup, visibleGroups, visibleRules, type SecurityGroupRow, type SecurityGroupRuleRow, type SgDb } from '../store.js';
 
 /**
@@ -82,16 +82,7 @@ export const novaSecurityGroups: SecurityGroupOps = {
   async delete(deps, ctx, id) {
     const g = await this.get(deps, ctx, id);
     requireWriter(ctx);
-    await deps.db.transaction().execute(async (trx) => {
-      const t = sgDb(trx);
-      const bound = await t.selectFrom('port_security_group').select('port_id').where('security_group_id', '=', id).limit(1).executeTakeFirst();
-      if (bound) throw conflictError('SecurityGroupInUse', `Security Group ${id} in use.`);
-      if (g.name === 'default' && !ctx.isAdmin) throw conflictError('SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
-      await t.deleteFrom('security_group_rule').where((eb) => eb.or([eb('security_group_id', '=', id), eb('remote_group_id', '=', id)])).execute();
-      await t.deleteFrom('default_security_group').where('security_group_id', '=', id).execute();
-      await t.deleteFrom('resource_tag').where('resource_type', '=', 'security-groups').where('resource_id', '=', id).execute();
-      await t.deleteFrom('security_group').where('id', '=', id).execute();
-    });
+    await deps.db.transaction().execute((trx) => deleteGroup(sgDb(trx), ctx, g));
     deps.agent?.wake();
   },
   async createRule(deps, ctx, rule) {
