@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
+import { computeClient } from '../../helpers/compute.js';
 
 /** Nova's proxy APIs (to 2.35): images, security groups and rules, floating IPs and pools, networks. */
 describe('compute proxy APIs', () => {
@@ -8,13 +9,7 @@ describe('compute proxy APIs', () => {
   let other: string;
   let imageId: string;
 
-  const nova = (method: string, path: string, token: string, body?: unknown, version?: string) =>
-    c.api(method, `/compute/v2.1${path}`, { token, body, headers: version ? { 'X-OpenStack-Nova-API-Version': version } : {} });
-  const ok = async (method: string, path: string, token: string, body?: unknown, status = 200, version?: string) => {
-    const r = await nova(method, path, token, body, version);
-    expect(r.status, `${method} ${path}: ${r.text}`).toBe(status);
-    return r.body;
-  };
+  const { nova, ok } = computeClient(() => c);
 
   beforeAll(async () => {
     c = await testCloud();

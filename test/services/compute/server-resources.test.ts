@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
+import { computeClient } from '../../helpers/compute.js';
 import { clients } from '../../helpers/cli.js';
 
 /** A server's sub-resources: ips, metadata, interfaces, consoles, diagnostics, security groups, password, volume attachments. */
@@ -12,13 +13,7 @@ describe('compute server sub-resources', () => {
   let subnetId: string;
   let serverId: string;
 
-  const nova = (method: string, path: string, token: string, body?: unknown, version?: string) =>
-    c.api(method, `/compute/v2.1${path}`, { token, body, headers: version ? { 'X-OpenStack-Nova-API-Version': version } : {} });
-  const ok = async (method: string, path: string, token: string, body?: unknown, status = 200, version?: string) => {
-    const r = await nova(method, path, token, body, version);
-    expect(r.status, `${method} ${path}: ${r.text}`).toBe(status);
-    return r.body;
-  };
+  const { nova, ok } = computeClient(() => c);
   const waitFor = async (id: string, status: string) => {
     for (let i = 0; i < 200; i++) {
       const s = (await nova('GET', `/servers/${id}`, demo)).body?.server;
