@@ -41,6 +41,7 @@ describe('openstack CLI against the network service', () => {
     const after = await json(['port', 'show', 'moving']);
     expect(after.fixed_ips.map((f: any) => f.ip_address)).toEqual(['172.29.46.50']);
     const next = await json(['port', 'create', '--network', 'net1', 'next']);
-    expect(next.fixed_ips[0].ip_address).toBe('172.29.45.20'); // lowest free of the first subnet
+    // Lowest free of the first subnet: the network's two DHCP ports hold .20 and .21.
+    expect(next.fixed_ips[0].ip_address).toBe('172.29.45.22');
   });
 });
