@@ -8,7 +8,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { runLoad, send } from './lib/load.js';
 import { startBareServer, startStratus } from './lib/procs.js';
-import { fmt, machine, markdownTable, textTable, writeSection, type CaseRow } from './lib/report.js';
+import { fmt, machine, reportLoadBench, type CaseRow } from './lib/report.js';
 
 const WRITE = process.argv.includes('--write');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
@@ -103,12 +103,7 @@ async function main(): Promise<void> {
     const rate = (n: number, detail: boolean) => rows.find((r) => r.name === `GET /servers${detail ? '/detail' : ''}?limit=100 at ${fmt.int(n)} servers`)?.result?.rps ?? 0;
     summary.push(`A page of 100 servers at 10,000 servers runs at ${fmt.ratio(rate(10_000, false) / rate(100, false))} × its rate at 100 (detail: ${fmt.ratio(rate(10_000, true) / rate(100, true))} ×).`);
     summary.push(`Run ${new Date().toISOString()}, ${machine()}; whole bench ${((Date.now() - began) / 1000).toFixed(0)} s.`);
-    process.stdout.write(`${textTable(rows, baseline)}\n\n${summary.map((s) => `- ${s}`).join('\n')}\n`);
-    if (WRITE) {
-      const md = ['## Compute (Nova v2.1, fake hypervisor)', '', `\`npx tsx bench/compute.ts --write\`; lists with 8 concurrent clients, ${DURATION_MS / 1000} s per case; "× bare" against a bare node:http server in the same run.`, '',
-        markdownTable(rows, baseline), '', ...summary.map((s) => `- ${s}`)].join('\n');
-      process.stdout.write(`\nwrote ${writeSection('compute', md)}\n`);
-    }
+    reportLoadBench('compute', 'Compute (Nova v2.1, fake hypervisor)', `\`npx tsx bench/compute.ts --write\`; lists with 8 concurrent clients, ${DURATION_MS / 1000} s per case; "× bare" against a bare node:http server in the same run.`, rows, baseline, summary, WRITE);
     agent.destroy();
   } finally {
     await bare.stop();

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { runLoad, send, type LoadResult } from './lib/load.js';
 import { startBareServer, startStratus } from './lib/procs.js';
-import { fmt, machine, markdownTable, textTable, writeSection, type CaseRow } from './lib/report.js';
+import { fmt, machine, reportLoadBench, type CaseRow } from './lib/report.js';
 
 const WRITE = process.argv.includes('--write');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 2000);
@@ -81,12 +81,7 @@ async function main(): Promise<void> {
       `Network agent pass (read the whole desired state, compare, hand the no-op plane the change): ${passes.map((x) => `${x.ms} ms at ${fmt.int(x.size)} ports`).join(', ')}; passes are at least ${200} ms apart and coalesce the writes in between, so a burst of creates costs a few passes.`,
       `Run ${new Date().toISOString()}, ${machine()}; whole bench ${((Date.now() - began) / 1000).toFixed(0)} s.`,
     ];
-    process.stdout.write(`${textTable(rows, baseline)}\n\n${summary.map((s) => `- ${s}`).join('\n')}\n`);
-    if (WRITE) {
-      const md = ['## Network (Neutron v2)', '', `\`npx tsx bench/network.ts --write\`; ${CONCURRENCY} concurrent, ${DURATION_MS / 1000} s per case; "× bare" against a bare node:http server in the same run.`, '',
-        markdownTable(rows, baseline), '', ...summary.map((s) => `- ${s}`)].join('\n');
-      process.stdout.write(`\nwrote ${writeSection('network', md)}\n`);
-    }
+    reportLoadBench('network', 'Network (Neutron v2)', `\`npx tsx bench/network.ts --write\`; ${CONCURRENCY} concurrent, ${DURATION_MS / 1000} s per case; "× bare" against a bare node:http server in the same run.`, rows, baseline, summary, WRITE);
     agent.destroy();
   } finally {
     await bare.stop();

@@ -123,3 +123,15 @@ export function writeSection(name: string, markdown: string): string {
   writeFileSync(DOC, `${HEADER}\n${rest.trim()}\n`);
   return DOC;
 }
+
+/**
+ * Prints a load bench's table and summary, and with --write puts the same into its section of
+ * docs/benchmarks.md: `heading`, how it was run, the table in Markdown, the summary lines.
+ */
+export function reportLoadBench(section: string, heading: string, how: string, rows: CaseRow[], baselineRps: number, summary: string[], write: boolean): void {
+  const bullets = summary.map((s) => `- ${s}`);
+  process.stdout.write(`${textTable(rows, baselineRps)}\n\n${bullets.join('\n')}\n`);
+  if (!write) return;
+  const md = [`## ${heading}`, '', how, '', markdownTable(rows, baselineRps), '', ...bullets].join('\n');
+  process.stdout.write(`\nwrote ${writeSection(section, md)}\n`);
+}

@@ -12,3 +12,12 @@ export function computeClient(c: () => TestCloud) {
   };
   return { nova, ok };
 }
+
+/** A user with the member role in a new project of its own: someone who must see none of the test's resources. Returns their token. */
+export async function outsider(c: TestCloud, name = 'other', password = 'other-secret'): Promise<string> {
+  const project = (await c.api('POST', '/identity/v3/projects', { token: c.adminToken, body: { project: { name } } })).body.project;
+  const user = (await c.api('POST', '/identity/v3/users', { token: c.adminToken, body: { user: { name, password } } })).body.user;
+  const member = (await c.api('GET', '/identity/v3/roles?name=member', { token: c.adminToken })).body.roles[0];
+  await c.api('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`, { token: c.adminToken });
+  return c.login(name, password, name);
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
-import { computeClient } from '../../helpers/compute.js';
+import { computeClient, outsider } from '../../helpers/compute.js';
 import { clients } from '../../helpers/cli.js';
 
 /** A server's sub-resources: ips, metadata, interfaces, consoles, diagnostics, security groups, password, volume attachments. */
@@ -27,11 +27,7 @@ describe('compute server sub-resources', () => {
     c = await testCloud();
     demo = await c.login('demo', 'demo-secret');
     // A second project with a member, to see that other projects' servers are invisible.
-    const project = (await c.api('POST', '/identity/v3/projects', { token: c.adminToken, body: { project: { name: 'other' } } })).body.project;
-    const user = (await c.api('POST', '/identity/v3/users', { token: c.adminToken, body: { user: { name: 'other', password: 'other-secret' } } })).body.user;
-    const member = (await c.api('GET', '/identity/v3/roles?name=member', { token: c.adminToken })).body.roles[0];
-    await c.api('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`, { token: c.adminToken });
-    other = await c.login('other', 'other-secret', 'other');
+    other = await outsider(c);
 
     const img = await c.api('POST', '/image/v2/images', { token: demo, body: { name: 'tiny', disk_format: 'qcow2', container_format: 'bare' } });
     imageId = img.body.id;
