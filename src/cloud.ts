@@ -10,6 +10,7 @@ import { identityService, type IdentityService } from './services/identity/index
 import { imageService, type ImageService } from './services/image/index.js';
 import { networkService, type NetworkService } from './services/network/index.js';
 import { computeService, type ComputeService } from './services/compute/index.js';
+import { volumeService, type VolumeService } from './services/volume/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -25,6 +26,7 @@ export interface Cloud {
   image: ImageService;
   network: NetworkService;
   compute: ComputeService;
+  volume: VolumeService;
   app: FastifyInstance;
   adminPassword: string;
   demoPassword: string;
@@ -41,7 +43,8 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const image = imageService();
     const network = networkService();
     const compute = computeService();
-    const services: ServiceModule[] = [identity, image, network, compute];
+    const volume = volumeService();
+    const services: ServiceModule[] = [identity, image, network, volume, compute];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';
@@ -65,7 +68,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const db = database;
     let closed = false;
     return {
-      url: baseUrl, authUrl, config, platform, identity, image, network, compute, app, adminPassword, demoPassword,
+      url: baseUrl, authUrl, config, platform, identity, image, network, compute, volume, app, adminPassword, demoPassword,
       async close() {
         if (closed) return;
         closed = true;

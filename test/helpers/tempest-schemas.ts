@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-/** Checks responses against Tempest 33's own compute schemas (additionalProperties false everywhere): the errors found. */
-export function tempestErrors(checks: Array<[module: string, schema: string, status: number, body: unknown]>): string[] {
+/**
+ * Checks responses against Tempest 33's own response schemas (additionalProperties false
+ * everywhere) of `compute` or `volume`: the errors found.
+ */
+export function tempestErrors(checks: Array<[module: string, schema: string, status: number, body: unknown]>, service: 'compute' | 'volume' = 'compute'): string[] {
   if (!existsSync('/usr/lib/python3/dist-packages/tempest')) return [];
   const script = [
     'import importlib, json, sys',
@@ -12,7 +15,7 @@ export function tempestErrors(checks: Array<[module: string, schema: string, sta
     'errors = []',
     'for mod, name, status, body in json.load(sys.stdin):',
     '    try:',
-    '        RestClient.validate_response(getattr(importlib.import_module("tempest.lib.api_schema.response.compute." + mod), name), R(status), body)',
+    `        RestClient.validate_response(getattr(importlib.import_module("tempest.lib.api_schema.response.${service}." + mod), name), R(status), body)`,
     '    except Exception as e:',
     '        errors.append("%s.%s: %s" % (mod, name, e))',
     'print(json.dumps(errors))',

@@ -17,7 +17,10 @@ import { VM } from './states.js';
  * service, then writes the resting state back. Each step checks the instance still exists,
  * because a delete may arrive at any point of a build.
  */
-export interface CallerContext { projectId: string; userId: string; roles: string[]; isAdmin: boolean; projectName?: string | null; userName?: string }
+export type { CallerContext } from '../../../platform/auth/caller.js';
+export { callerOf, serviceContext } from '../../../platform/auth/caller.js';
+import { callerOf, serviceContext } from '../../../platform/auth/caller.js';
+import type { CallerContext } from '../../../platform/auth/caller.js';
 
 export type ComputeTask =
   | { action: 'build'; ctx: CallerContext; requestId: string }
@@ -32,20 +35,6 @@ export type ComputeTask =
   | { action: 'attachInterface'; portId: string; created: boolean; ctx: CallerContext; requestId: string }
   | { action: 'detachInterface'; portId: string; ctx: CallerContext; requestId: string }
   | { action: 'evacuate' | 'liveMigrate'; host: string | null; ctx: CallerContext; requestId: string };
-
-/** A context for calls into other services on the caller's behalf (no token: same process). */
-export function serviceContext(c: CallerContext): RequestContext {
-  return {
-    token: '', userId: c.userId, userName: c.userName ?? '', userDomainId: 'default', userDomainName: 'Default', projectId: c.projectId,
-    projectName: c.projectName ?? null, projectDomainId: 'default', projectDomainName: 'Default', domainId: null, domainName: null, system: false,
-    roles: c.roles, roleIds: [], methods: ['password'], auditIds: [], issuedAt: Date.now(), expiresAt: Date.now() + 3600_000,
-    applicationCredentialId: null, accessRules: null, isAdmin: c.isAdmin,
-  };
-}
-
-export const callerOf = (ctx: RequestContext): CallerContext => ({
-  projectId: ctx.projectId ?? '', userId: ctx.userId, roles: ctx.roles, isAdmin: ctx.isAdmin, projectName: ctx.projectName, userName: ctx.userName,
-});
 
 export interface RequestedNetwork { network_id?: string; port_id?: string; fixed_ip?: string; tag?: string }
 

@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { VolumeDeps } from './common.js';
+
+// Placeholder: being written.
+export async function transferRoutes(_app: FastifyInstance, _d: VolumeDeps): Promise<void> {}
