@@ -25,7 +25,8 @@ export type VolumeTask =
   | { action: 'delete'; ctx: CallerContext }
   | { action: 'extend'; size: number; ctx: CallerContext }
   | { action: 'upload'; imageId: string; diskFormat: string; ctx: CallerContext }
-  | { action: 'retype'; typeId: string; ctx: CallerContext };
+  | { action: 'retype'; typeId: string; ctx: CallerContext }
+  | { action: 'revert'; snapshotId: string; ctx: CallerContext };
 
 export type SnapshotTask = { action: 'create' | 'delete'; ctx: CallerContext };
 
@@ -134,8 +135,12 @@ export class VolumeManager {
         await this.backend.extend(id, task.size);
         await this.set(id, { size: task.size, status: await this.restingStatus(id), previous_status: null });
         return;
+      case 'revert':
+        await this.backend.cloneVolume({ snapshotId: task.snapshotId }, id, vol.size);
+        await this.set(id, { status: await this.restingStatus(id) });
+        return;
       case 'upload': {
-        const data = await this.backend.open(id);
+        const data = await this.backend.export(id, task.diskFormat);
         try {
           await this.image.uploadData(serviceContext(task.ctx), task.imageId, data, task.diskFormat);
         } finally {
@@ -143,9 +148,18 @@ export class VolumeManager {
         }
         return;
       }
-      case 'retype':
+      case 'retype': {
+        // The product documents: a retype of a volume with snapshots "silently fails": the
+        // call was accepted, the type stays, and the user finds a message.
+        const snaps = await this.db.selectFrom('snapshot').select('id').where('volume_id', '=', id).executeTakeFirst();
+        if (snaps) {
+          await this.set(id, { status: await this.restingStatus(id) });
+          await this.message(vol.project_id, 'VOLUME', id, '013', '001', 'retype volume:the volume has snapshots; delete them and retype again.');
+          return;
+        }
         await this.set(id, { volume_type_id: task.typeId, status: await this.restingStatus(id), migration_status: null });
         return;
+      }
     }
   }
 

@@ -23,6 +23,8 @@ export interface VolumeBackend {
   delete(volumeId: string): Promise<void>;
   /** The volume's raw bytes as a stream (upload to image, backups). */
   open(volumeId: string): Promise<Readable>;
+  /** The volume's bytes in an image format (`raw` is the volume itself; others are converted first). */
+  export(volumeId: string, format: string): Promise<Readable>;
   /** Writes raw bytes into an existing volume from offset 0 (restore from backup). */
   overwrite(volumeId: string, data: Readable): Promise<void>;
   /** Where a hypervisor finds the device (a file path for the file backend). */

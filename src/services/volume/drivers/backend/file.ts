@@ -85,6 +85,15 @@ export function fileBackend(root: string): VolumeBackend {
     async extend(id, sizeGb) { await growTo(vol(id), sizeGb); await sync(vol(id)); },
     async delete(id) { await rm(vol(id), { force: true }); await rm(`${vol(id)}.tmp`, { force: true }); },
     async open(id) { await stat(vol(id)); return createReadStream(vol(id), { highWaterMark: 1 << 20 }); },
+    async export(id, format) {
+      if (format === 'raw') return this.open(id);
+      // qemu-img writes the converted copy beside the volume; it goes when the stream ends.
+      const out = `${vol(id)}.${format}`;
+      await run('qemu-img', ['convert', '-q', '-f', 'raw', '-O', format, vol(id), out]);
+      const stream = createReadStream(out, { highWaterMark: 1 << 20 });
+      stream.once('close', () => { void rm(out, { force: true }); });
+      return stream;
+    },
     async overwrite(id, data) {
       await pipeline(data, createWriteStream(vol(id), { flags: 'r+' }));
       await sync(vol(id));
