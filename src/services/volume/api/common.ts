@@ -30,6 +30,9 @@ export function microversions(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     const v = negotiate(req.headers, VOLUME_VERSIONS);
     req.volumeVersion = v;
+    // Routing ignores trailing slashes, but Cinder answers `/volumes/` (an empty id) with 404.
+    const path = req.url.split('?')[0]!;
+    if (path.endsWith('/') && !/^\/volume(\/v3)?\/$/.test(path)) throw new ApiError(404, 'The resource could not be found.');
     reply.header('OpenStack-API-Version', `volume ${formatVersion(v)}`);
     reply.header('Vary', 'OpenStack-API-Version');
   });

@@ -59,16 +59,16 @@ registerVolumeAction('os-extend', async (req, reply, vol, raw, d) => {
     await d.manager.enqueue(vol.id, { action: 'extend', size: newSize, ctx: callerOf(req.ctx) }, trx);
   });
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
-registerVolumeAction('os-set_bootable', async (req, _reply, vol, raw, d) => {
+registerVolumeAction('os-set_bootable', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:update');
   const a = args(raw, 'os-set_bootable');
   if (a.bootable === undefined) throw badRequest("Invalid input for field/attribute os-set_bootable. 'bootable' is a required property");
   const bootable = bool(a.bootable, 'bootable');
   await d.db.updateTable('volume').set({ bootable: bootable ? 1 : 0, updated_at: now() }).where('id', '=', vol.id).execute();
-  return null;
+  return reply.send();
 });
 
 registerVolumeAction('os-update_readonly_flag', async (req, reply, vol, raw, d) => {
@@ -79,7 +79,7 @@ registerVolumeAction('os-update_readonly_flag', async (req, reply, vol, raw, d) 
   if (!['available', 'in-use'].includes(vol.status)) throw invalid(`Invalid volume: Volume status must be available or in-use to update its read-only flag, but current status is: ${vol.status}.`);
   await d.db.updateTable('volume').set({ readonly: readonly ? 1 : 0, updated_at: now() }).where('id', '=', vol.id).execute();
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
 registerVolumeAction('os-volume_upload_image', async (req, reply, vol, raw, d) => {
@@ -138,14 +138,14 @@ registerVolumeAction('os-reset_status', async (req, reply, vol, raw, d) => {
   if (Object.keys(values).length === 1) throw badRequest('Invalid input received: Must specify status, attach_status or migration_status.');
   await d.db.updateTable('volume').set(values).where('id', '=', vol.id).execute();
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
 registerVolumeAction('os-force_delete', async (req, reply, vol, _raw, d) => {
   requireAdmin(req.ctx, 'volume_extension:volume_admin_actions:force_delete');
   await deleteVolume(d, req.ctx, vol, { force: true });
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
 registerVolumeAction('os-retype', async (req, reply, vol, raw, d) => {
@@ -165,7 +165,7 @@ registerVolumeAction('os-retype', async (req, reply, vol, raw, d) => {
     await d.manager.enqueue(vol.id, { action: 'retype', typeId: t.id, ctx: callerOf(req.ctx) }, trx);
   });
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
 // Image metadata carried by a volume made from an image (what Nova reads to boot it).
@@ -177,13 +177,13 @@ registerVolumeAction('os-set_image_metadata', async (req, _reply, vol, raw, d) =
   await writeMetadata(d.db, 'volume_image_metadata', vol.id, map, false);
   return { metadata: await imageMetaOf(d, vol.id) };
 });
-registerVolumeAction('os-unset_image_metadata', async (req, _reply, vol, raw, d) => {
+registerVolumeAction('os-unset_image_metadata', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:delete_volume_metadata');
   const a = args(raw, 'os-unset_image_metadata');
   if (typeof a.key !== 'string') throw badRequest("Invalid input for field/attribute os-unset_image_metadata. 'key' is a required property");
   const r = await d.db.deleteFrom('volume_image_metadata').where('volume_id', '=', vol.id).where('key', '=', a.key).executeTakeFirst();
   if (Number(r.numDeletedRows) === 0) throw notFound(`Glance metadata for volume ${vol.id} with key ${a.key} could not be found.`);
-  return null;
+  return reply.send();
 });
 registerVolumeAction('os-show_image_metadata', async (_req, _reply, vol, _raw, d) => ({ metadata: await imageMetaOf(d, vol.id) }));
 
@@ -203,7 +203,7 @@ registerVolumeAction('revert', async (req, reply, vol, raw, d) => {
     await d.manager.enqueue(vol.id, { action: 'revert', snapshotId: snap.id, ctx: callerOf(req.ctx) }, trx);
   });
   reply.status(202);
-  return null;
+  return reply.send();
 });
 
 /** Disk formats an upload may ask for (raw is the volume's own; others go through qemu-img). */

@@ -143,7 +143,7 @@ export async function volumeRoutes(app: FastifyInstance, d: VolumeDeps): Promise
     if (force && !req.ctx.isAdmin) throw notFound(`Volume ${vol.id} could not be found.`);
     await deleteVolume(d, req.ctx, vol, { cascade, force });
     reply.status(202);
-    return null;
+    return reply.send();
   });
 
   // ---- metadata --------------------------------------------------------------------
@@ -182,12 +182,12 @@ export async function volumeRoutes(app: FastifyInstance, d: VolumeDeps): Promise
     await writeMetadata(d.db, 'volume_metadata', vol.id, map, false);
     return { meta: map };
   });
-  route(app, 'delete', '/volumes/:id/metadata/:key', async (req) => {
+  route(app, 'delete', '/volumes/:id/metadata/:key', async (req, reply) => {
     const { id, key } = req.params as { id: string; key: string };
     const vol = await visibleVolume(d.db, req.ctx, id);
     requireMember(req.ctx, 'volume:delete_volume_metadata');
     const r = await d.db.deleteFrom('volume_metadata').where('volume_id', '=', vol.id).where('key', '=', key).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw notFound(`Volume ${vol.id} has no metadata with key ${key}.`);
-    return null;
+    return reply.send();
   });
 }
