@@ -18,7 +18,7 @@ async function volume(body: Record<string, unknown>) {
 }
 async function image(bytes: Buffer, props: Record<string, unknown> = {}) {
   const img = (await c.api('POST', '/image/v2/images', { token: demo, body: { name: 'src', disk_format: 'raw', container_format: 'bare', ...props } })).body;
-  const r = await fetch(`${c.url}/image/v2/images/${img.id}/file`, { method: 'PUT', headers: { 'x-auth-token': demo, 'content-type': 'application/octet-stream' }, body: bytes });
+  const r = await fetch(`${c.url}/image/v2/images/${img.id}/file`, { method: 'PUT', headers: { 'x-auth-token': demo, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
   expect(r.status).toBe(204);
   return img.id as string;
 }

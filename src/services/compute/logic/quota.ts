@@ -31,28 +31,41 @@ export async function computeLimits(db: CDb, projectId: string): Promise<Record<
 
 export interface ComputeUsage { instances: number; cores: number; ram: number; server_groups: number; key_pairs?: number }
 
-/** What a project uses now: live instances (any state but deleted) and their flavors. */
-export async function computeUsage(db: CDb, projectId: string): Promise<ComputeUsage> {
-  const rows = await db.selectFrom('instance').select(['flavor', 'new_flavor', 'vm_state']).where('project_id', '=', projectId).where('deleted', '=', 0).execute();
-  let cores = 0;
-  let ram = 0;
-  for (const r of rows) {
-    const f = JSON.parse(r.flavor) as { vcpus: number; ram: number };
-    const n = r.new_flavor ? JSON.parse(r.new_flavor) as { vcpus: number; ram: number } : null;
-    // Shelved-offloaded servers hold no resources (the documents: "usage freed").
-    if (r.vm_state === 'shelved_offloaded') continue;
-    cores += Math.max(f.vcpus, n?.vcpus ?? 0);
-    ram += Math.max(f.ram, n?.ram ?? 0);
-  }
+/**
+ * What a project uses now: live instances (any state but deleted) and their flavors. The sums
+ * run in the database over the embedded flavors' JSON (one row back, not one per server), so
+ * the check inside every create stays cheap as a project grows.
+ */
+export async function computeUsage(db: CDb, projectId: string, dialect: Dialect = dialectOf(db)): Promise<ComputeUsage> {
+  const field = (col: 'flavor' | 'new_flavor', key: 'vcpus' | 'ram') => dialect === 'postgres'
+    ? sql<number>`coalesce((${sql.ref(col)}::json->>${key})::integer, 0)`
+    : sql<number>`coalesce(json_extract(${sql.ref(col)}, ${`$.${key}`}), 0)`;
+  const larger = (a: ReturnType<typeof field>, b: ReturnType<typeof field>) => (dialect === 'postgres' ? sql<number>`greatest(${a}, ${b})` : sql<number>`max(${a}, ${b})`);
+  // Shelved-offloaded servers hold no resources (the documents: "usage freed"); a resize in
+  // progress counts the larger of its two flavors, as Nova does.
+  const live = sql<number>`case when vm_state = 'shelved_offloaded' then 0 else 1 end`;
+  const row = await db.selectFrom('instance')
+    .select([
+      sql<number>`count(*)`.as('instances'),
+      sql<number>`coalesce(sum(${live} * ${larger(field('flavor', 'vcpus'), field('new_flavor', 'vcpus'))}), 0)`.as('cores'),
+      sql<number>`coalesce(sum(${live} * ${larger(field('flavor', 'ram'), field('new_flavor', 'ram'))}), 0)`.as('ram'),
+    ])
+    .where('project_id', '=', projectId).where('deleted', '=', 0).executeTakeFirst();
   const groups = await db.selectFrom('server_group').select(sql<number>`count(*)`.as('n')).where('project_id', '=', projectId).executeTakeFirst();
-  return { instances: rows.length, cores, ram, server_groups: Number(groups?.n ?? 0) };
+  return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0), server_groups: Number(groups?.n ?? 0) };
+}
+
+/** The dialect a Kysely instance runs on (the pg driver's adapter is PostgresAdapter). */
+function dialectOf(db: CDb): Dialect {
+  const adapter = (db as unknown as { getExecutor(): { adapter: { constructor: { name: string } } } }).getExecutor().adapter;
+  return /postgres/i.test(adapter.constructor.name) ? 'postgres' : 'sqlite';
 }
 
 /** Refuses with Nova's 403 when adding `delta` would pass a limit. Call inside the creating transaction. */
 export async function checkComputeQuota(trx: CDb, dialect: Dialect, projectId: string, delta: Partial<Record<'instances' | 'cores' | 'ram' | 'server_groups', number>>): Promise<void> {
   await lockKey(trx, dialect, `compute-quota:${projectId}`);
   const limits = await computeLimits(trx, projectId);
-  const used = await computeUsage(trx, projectId);
+  const used = await computeUsage(trx, projectId, dialect);
   const over = (Object.keys(delta) as Array<keyof typeof delta>).filter((k) => (delta[k] ?? 0) > 0 && limits[k]! >= 0 && used[k] + delta[k]! > limits[k]!);
   if (!over.length) return;
   const what = over.join(', ');
