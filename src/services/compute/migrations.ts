@@ -236,4 +236,16 @@ export const computeMigrations: Record<string, Migration> = {
       await s.createIndex('migration_instance_idx').on('migration').column('instance_id').execute();
     },
   },
+  // Per-user quotas (os-quota-sets?user_id=): a user's own limits inside a project.
+  'compute-0010-user-quota': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('compute_user_quota')
+        .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('resource', 'varchar(64)', (c) => c.notNull())
+        .addColumn('hard_limit', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('compute_user_quota_pk', ['project_id', 'user_id', 'resource'])
+        .execute();
+    },
+  },
 };

@@ -58,6 +58,7 @@ export interface ComputeTables {
   aggregate_host: { aggregate_id: number; host: string };
   aggregate_metadata: { aggregate_id: number; key: string; value: string };
   compute_quota: { project_id: string; resource: string; hard_limit: number };
+  compute_user_quota: { project_id: string; user_id: string; resource: string; hard_limit: number };
   migration: MigrationRow;
 }
 

@@ -65,7 +65,7 @@ describe('compute limits, quota sets and quota classes', () => {
       injected_file_path_bytes: 255, key_pairs: 100, server_groups: 10, server_group_members: 10,
       fixed_ips: -1, floating_ips: -1, security_group_rules: -1, security_groups: -1,
     });
-    // user_id is accepted: a user's quotas are the project's here.
+    // A user without settings of their own has the project's quotas.
     expect((await get(`os-quota-sets/${demoProject}?user_id=whoever`, demo)).body.quota_set).toEqual(q);
     expect((await get(`os-quota-sets/${demoProject}`, reader)).status).toBe(200);
     expect((await get(`os-quota-sets/${adminProject}`, demo)).status).toBe(403);
@@ -115,14 +115,35 @@ describe('compute limits, quota sets and quota classes', () => {
     expect((await get(`os-quota-sets/${demoProject}`, demo)).body.quota_set).toMatchObject({ ram: 5120, server_groups: 10 });
     expect((await put({ server_groups: 0, force: true })).status).toBe(200);
     expect((await c.api('POST', '/compute/v2.1/os-server-groups', { token: demo, body: { server_group: { name: 'over', policies: ['affinity'] } } })).status).toBe(403);
-    // Per-user settings are not kept here.
-    expect((await c.api('PUT', `/compute/v2.1/os-quota-sets/${demoProject}?user_id=x`, { token: c.adminToken, body: { quota_set: { ram: 1 } } })).status).toBe(400);
+    // A user may not get more than the project.
+    expect((await c.api('PUT', `/compute/v2.1/os-quota-sets/${demoProject}?user_id=x`, { token: c.adminToken, body: { quota_set: { ram: 999999 } } })).status).toBe(400);
     // DELETE: back to the defaults, admins only.
     expect((await c.api('DELETE', `/compute/v2.1/os-quota-sets/${demoProject}`, { token: demo })).status).toBe(403);
     const del = await c.api('DELETE', `/compute/v2.1/os-quota-sets/${demoProject}`, { token: c.adminToken });
     expect(del.status).toBe(202);
     expect(del.text).toBe('');
     expect((await get(`os-quota-sets/${demoProject}`, demo)).body.quota_set).toMatchObject({ ram: 102400, cores: 40, instances: 40, server_groups: 10 });
+  });
+
+  it('keeps per-user quotas inside a project and enforces them on create', async () => {
+    const t = c.adminToken;
+    const demoUser = (await c.api('GET', '/identity/v3/users?name=demo', { token: t })).body.users[0].id;
+    const put = await c.api('PUT', `/compute/v2.1/os-quota-sets/${demoProject}?user_id=${demoUser}`, { token: t, body: { quota_set: { cores: 2, instances: 5 } } });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.quota_set).toMatchObject({ cores: 2, instances: 5, ram: 102400 });
+    expect((await get(`os-quota-sets/${demoProject}?user_id=${demoUser}`, demo)).body.quota_set).toMatchObject({ cores: 2, instances: 5 });
+    expect((await get(`os-quota-sets/${demoProject}`, demo)).body.quota_set).toMatchObject({ cores: 40, instances: 40 });
+    expect((await get(`os-quota-sets/${demoProject}/detail?user_id=${demoUser}`, demo)).body.quota_set.cores).toEqual({ in_use: 0, limit: 2, reserved: 0 });
+    // The demo user may not boot 4 vCPUs; the project's quota would allow it.
+    const flavor = (await c.api('GET', '/compute/v2.1/flavors?minDisk=1', { token: demo })).body.flavors.find((f: { name: string }) => f.name === 'hp.4x8-nvme50');
+    const img = (await c.api('POST', '/image/v2/images', { token: demo, body: { name: 'tiny', disk_format: 'raw', container_format: 'bare' } })).body;
+    await fetch(`${c.url}/image/v2/images/${img.id}/file`, { method: 'PUT', headers: { 'x-auth-token': demo, 'content-type': 'application/octet-stream' }, body: 'x'.repeat(1024) });
+    const boot = await c.api('POST', '/compute/v2.1/servers', { token: demo, headers: v('2.37'), body: { server: { name: 'big', imageRef: img.id, flavorRef: flavor.id, networks: 'none' } } });
+    expect(boot.status, boot.text).toBe(403);
+    expect(boot.body.forbidden.message).toMatch(/Quota exceeded for cores/);
+    // Removing the user's settings gives the project's back.
+    expect((await c.api('DELETE', `/compute/v2.1/os-quota-sets/${demoProject}?user_id=${demoUser}`, { token: t })).status).toBe(202);
+    expect((await get(`os-quota-sets/${demoProject}?user_id=${demoUser}`, demo)).body.quota_set).toMatchObject({ cores: 40, instances: 40 });
   });
 
   it('shows and updates the default quota class (admins only), which every project starts from', async () => {

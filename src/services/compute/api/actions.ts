@@ -176,7 +176,7 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         const next = embed(f, await extraSpecsOf(deps, f.id));
         await db.transaction().execute(async (trx) => {
           // The quota holds the larger of the two flavors until the resize is confirmed or reverted.
-          await checkComputeQuota(trx, platform.dialect, inst.project_id, { cores: Math.max(0, next.vcpus - current.vcpus), ram: Math.max(0, next.ram - current.ram) });
+          await checkComputeQuota(trx, platform.dialect, inst.project_id, { cores: Math.max(0, next.vcpus - current.vcpus), ram: Math.max(0, next.ram - current.ram) }, inst.user_id);
           const disk = a['OS-DCF:diskConfig'] === undefined ? {} : { system_metadata: withDiskConfig(inst, a['OS-DCF:diskConfig']) };
           const q = await trx.updateTable('instance').set({ task_state: 'resize_prep', new_flavor: JSON.stringify(next), updated_at: now(), ...disk }).where('id', '=', inst.id).where('task_state', 'is', null).executeTakeFirst();
           if (!Number(q.numUpdatedRows)) throw stateConflict('resize', inst, 'task_state', 'busy');
@@ -263,7 +263,7 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         const flavor = JSON.parse(inst.flavor) as EmbeddedFlavor;
         await db.transaction().execute(async (trx) => {
           // Unshelving takes the resources back: the quota is checked again.
-          if (inst.vm_state === VM.SHELVED_OFFLOADED) await checkComputeQuota(trx, platform.dialect, inst.project_id, { cores: flavor.vcpus, ram: flavor.ram });
+          if (inst.vm_state === VM.SHELVED_OFFLOADED) await checkComputeQuota(trx, platform.dialect, inst.project_id, { cores: flavor.vcpus, ram: flavor.ram }, inst.user_id);
           const q = await trx.updateTable('instance').set({ task_state: 'unshelving', updated_at: now() }).where('id', '=', inst.id).where('task_state', 'is', null).executeTakeFirst();
           if (!Number(q.numUpdatedRows)) throw stateConflict('unshelve', inst, 'task_state', 'busy');
           await recordAction(trx, inst, 'unshelve', ctx, requestId);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { lockKey } from '../../../platform/db/locks.js';
-import { computeUsage, DEFAULT_COMPUTE_QUOTAS, LEGACY_QUOTAS } from '../logic/quota.js';
+import { computeUsage, DEFAULT_COMPUTE_QUOTAS, LEGACY_QUOTAS, USER_RESOURCES, userLimits } from '../logic/quota.js';
 import type { CDb } from '../store.js';
 import { badRequest, bool, forbidden, mv, type ComputeDeps } from './common.js';
 
@@ -52,8 +52,8 @@ export async function projectQuotas(db: CDb, projectId: string): Promise<Record<
   return { ...(await classQuotas(db)), ...(await rowsOf(db, projectId)) };
 }
 
-async function usageOf(db: CDb, projectId: string): Promise<Record<string, number>> {
-  const u = await computeUsage(db, projectId);
+async function usageOf(db: CDb, projectId: string, userId?: string): Promise<Record<string, number>> {
+  const u = await computeUsage(db, projectId, undefined, userId);
   const out: Record<string, number> = Object.fromEntries(RESOURCES.map((k) => [k, 0]));
   Object.assign(out, { instances: u.instances, cores: u.cores, ram: u.ram, server_groups: u.server_groups });
   return out;
@@ -122,21 +122,20 @@ export async function limitRoutes(app: FastifyInstance, deps: ComputeDeps): Prom
     if (ctx.projectId !== projectId || !(ctx.roles.includes('reader') || ctx.roles.includes('member'))) throw policy(`os-quota-sets:${rule}`);
   };
   const adminOnly = (req: FastifyRequest, rule: string) => { if (!req.ctx.isAdmin) throw policy(rule); };
-  const perUser = (req: FastifyRequest) => {
-    if (queryOne(req, 'user_id') !== undefined) throw badRequest('Per-user quotas are not supported by this cloud; set the project quota instead.');
-  };
+  // A user's quotas (?user_id=): the user's own settings over the project's limits.
+  const limitsFor = (id: string, userId: string | undefined) => (userId === undefined ? projectQuotas(db, id) : userLimits(db, id, userId));
 
   app.get('/v2.1/os-quota-sets/:id', async (req) => {
     const id = (req.params as { id: string }).id;
     canRead(req, id, 'show');
-    // A user's quotas are the project's: this cloud keeps no per-user settings.
-    return { quota_set: { id, ...pick(await projectQuotas(db, id), quotaKeys(req)) } };
+    return { quota_set: { id, ...pick(await limitsFor(id, queryOne(req, 'user_id')), quotaKeys(req)) } };
   });
 
   app.get('/v2.1/os-quota-sets/:id/detail', async (req) => {
     const id = (req.params as { id: string }).id;
     canRead(req, id, 'detail');
-    const [q, used] = await Promise.all([projectQuotas(db, id), usageOf(db, id)]);
+    const userId = queryOne(req, 'user_id');
+    const [q, used] = await Promise.all([limitsFor(id, userId), usageOf(db, id, userId)]);
     const out: Record<string, unknown> = { id };
     for (const k of quotaKeys(req)) out[k] = { in_use: used[k] ?? 0, limit: q[k] ?? -1, reserved: 0 };
     return { quota_set: out };
@@ -150,7 +149,7 @@ export async function limitRoutes(app: FastifyInstance, deps: ComputeDeps): Prom
   app.put('/v2.1/os-quota-sets/:id', async (req) => {
     const id = (req.params as { id: string }).id;
     adminOnly(req, 'os-quota-sets:update');
-    perUser(req);
+    const userId = queryOne(req, 'user_id');
     const b = updates(req, 'quota_set', quotaKeys(req), ['force']);
     const force = b.force === undefined ? false : bool(b.force, 'force');
     const values: Record<string, number> = {};
@@ -159,25 +158,44 @@ export async function limitRoutes(app: FastifyInstance, deps: ComputeDeps): Prom
       // Under the project's quota lock, so no create slips in between the usage check and the write.
       await lockKey(trx, platform.dialect, `compute-quota:${id}`);
       if (!force) {
-        const used = await usageOf(trx, id);
+        const used = await usageOf(trx, id, userId);
         for (const [k, v] of Object.entries(values)) {
           const min = used[k] ?? 0;
           if (v !== -1 && v < min) throw badRequest(`Quota limit ${v} for ${k} must be greater than or equal to already used and reserved ${min}.`);
         }
+      }
+      if (userId !== undefined) {
+        // A user may get less than the project, never more (Nova checks the same).
+        const project = await projectQuotas(trx, id);
+        for (const [k, v] of Object.entries(values)) {
+          if (!USER_RESOURCES.includes(k)) continue;
+          const p = project[k] ?? -1;
+          if (p !== -1 && (v === -1 || v > p)) throw badRequest(`Quota limit ${v} for ${k} is greater than the project's limit ${p}.`);
+        }
+        for (const [resource, hard_limit] of Object.entries(values)) {
+          if (!USER_RESOURCES.includes(resource)) continue;
+          await trx.insertInto('compute_user_quota').values({ project_id: id, user_id: userId, resource, hard_limit })
+            .onConflict((oc) => oc.columns(['project_id', 'user_id', 'resource']).doUpdateSet({ hard_limit })).execute();
+        }
+        return;
       }
       for (const [resource, hard_limit] of Object.entries(values)) {
         await trx.insertInto('compute_quota').values({ project_id: id, resource, hard_limit })
           .onConflict((oc) => oc.columns(['project_id', 'resource']).doUpdateSet({ hard_limit })).execute();
       }
     });
-    return { quota_set: pick(await projectQuotas(db, id), quotaKeys(req)) };
+    return { quota_set: pick(await limitsFor(id, userId), quotaKeys(req)) };
   });
 
   app.delete('/v2.1/os-quota-sets/:id', async (req, reply) => {
     const id = (req.params as { id: string }).id;
     adminOnly(req, 'os-quota-sets:delete');
-    perUser(req);
-    await db.deleteFrom('compute_quota').where('project_id', '=', id).execute();
+    const userId = queryOne(req, 'user_id');
+    if (userId !== undefined) await db.deleteFrom('compute_user_quota').where('project_id', '=', id).where('user_id', '=', userId).execute();
+    else await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('compute_quota').where('project_id', '=', id).execute();
+      await trx.deleteFrom('compute_user_quota').where('project_id', '=', id).execute();
+    });
     reply.status(202).send();
   });
 

@@ -58,10 +58,10 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       let count = plan.maxCount;
       const limits = await computeLimits(trx, ctx.projectId!);
       for (; count > plan.minCount; count--) {
-        const fits = await checkComputeQuota(trx, platform.dialect, ctx.projectId!, { instances: count, cores: count * plan.flavor.vcpus, ram: count * plan.flavor.ram }).then(() => true, () => false);
+        const fits = await checkComputeQuota(trx, platform.dialect, ctx.projectId!, { instances: count, cores: count * plan.flavor.vcpus, ram: count * plan.flavor.ram }, ctx.userId).then(() => true, () => false);
         if (fits) break;
       }
-      await checkComputeQuota(trx, platform.dialect, ctx.projectId!, { instances: count, cores: count * plan.flavor.vcpus, ram: count * plan.flavor.ram });
+      await checkComputeQuota(trx, platform.dialect, ctx.projectId!, { instances: count, cores: count * plan.flavor.vcpus, ram: count * plan.flavor.ram }, ctx.userId);
       if (plan.groupId) {
         const members = await trx.selectFrom('server_group_member').select(sql<number>`count(*)`.as('n')).where('group_id', '=', plan.groupId).executeTakeFirst();
         const max = limits.server_group_members!;

@@ -29,6 +29,15 @@ export async function computeLimits(db: CDb, projectId: string): Promise<Record<
   return { ...DEFAULT_COMPUTE_QUOTAS, ...LEGACY_QUOTAS, ...of(QUOTA_CLASS_DEFAULT), ...of(projectId) };
 }
 
+/** Per-user limits (os-quota-sets?user_id=) apply to these; a user without settings has the project's. */
+export const USER_RESOURCES = ['instances', 'cores', 'ram', 'key_pairs', 'metadata_items', 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+
+/** A user's limits inside a project: the user's own settings over the project's limits. */
+export async function userLimits(db: CDb, projectId: string, userId: string): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('compute_user_quota').select(['resource', 'hard_limit']).where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+  return { ...(await computeLimits(db, projectId)), ...Object.fromEntries(rows.map((r) => [r.resource, Number(r.hard_limit)])) };
+}
+
 export interface ComputeUsage { instances: number; cores: number; ram: number; server_groups: number; key_pairs?: number }
 
 /**
@@ -36,7 +45,7 @@ export interface ComputeUsage { instances: number; cores: number; ram: number; s
  * run in the database over the embedded flavors' JSON (one row back, not one per server), so
  * the check inside every create stays cheap as a project grows.
  */
-export async function computeUsage(db: CDb, projectId: string, dialect: Dialect = dialectOf(db)): Promise<ComputeUsage> {
+export async function computeUsage(db: CDb, projectId: string, dialect: Dialect = dialectOf(db), userId?: string): Promise<ComputeUsage> {
   const field = (col: 'flavor' | 'new_flavor', key: 'vcpus' | 'ram') => dialect === 'postgres'
     ? sql<number>`coalesce((${sql.ref(col)}::json->>${key})::integer, 0)`
     : sql<number>`coalesce(json_extract(${sql.ref(col)}, ${`$.${key}`}), 0)`;
@@ -50,7 +59,8 @@ export async function computeUsage(db: CDb, projectId: string, dialect: Dialect 
       sql<number>`coalesce(sum(${live} * ${larger(field('flavor', 'vcpus'), field('new_flavor', 'vcpus'))}), 0)`.as('cores'),
       sql<number>`coalesce(sum(${live} * ${larger(field('flavor', 'ram'), field('new_flavor', 'ram'))}), 0)`.as('ram'),
     ])
-    .where('project_id', '=', projectId).where('deleted', '=', 0).executeTakeFirst();
+    .where('project_id', '=', projectId).where('deleted', '=', 0)
+    .$if(userId !== undefined, (q) => q.where('user_id', '=', userId!)).executeTakeFirst();
   const groups = await db.selectFrom('server_group').select(sql<number>`count(*)`.as('n')).where('project_id', '=', projectId).executeTakeFirst();
   return { instances: Number(row?.instances ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0), server_groups: Number(groups?.n ?? 0) };
 }
@@ -61,11 +71,20 @@ function dialectOf(db: CDb): Dialect {
   return /postgres/i.test(adapter.constructor.name) ? 'postgres' : 'sqlite';
 }
 
-/** Refuses with Nova's 403 when adding `delta` would pass a limit. Call inside the creating transaction. */
-export async function checkComputeQuota(trx: CDb, dialect: Dialect, projectId: string, delta: Partial<Record<'instances' | 'cores' | 'ram' | 'server_groups', number>>): Promise<void> {
+/**
+ * Refuses with Nova's 403 when adding `delta` would pass a limit of the project or, when
+ * `userId` is given, of that user inside it (per-user quotas). Call inside the creating
+ * transaction.
+ */
+export async function checkComputeQuota(trx: CDb, dialect: Dialect, projectId: string, delta: Partial<Record<'instances' | 'cores' | 'ram' | 'server_groups', number>>, userId?: string): Promise<void> {
   await lockKey(trx, dialect, `compute-quota:${projectId}`);
-  const limits = await computeLimits(trx, projectId);
-  const used = await computeUsage(trx, projectId, dialect);
+  refuseOver(delta, await computeLimits(trx, projectId), await computeUsage(trx, projectId, dialect));
+  if (userId === undefined) return;
+  const own = await trx.selectFrom('compute_user_quota').select('resource').where('project_id', '=', projectId).where('user_id', '=', userId).executeTakeFirst();
+  if (own) refuseOver(delta, await userLimits(trx, projectId, userId), await computeUsage(trx, projectId, dialect, userId));
+}
+
+function refuseOver(delta: Partial<Record<'instances' | 'cores' | 'ram' | 'server_groups', number>>, limits: Record<string, number>, used: ComputeUsage): void {
   const over = (Object.keys(delta) as Array<keyof typeof delta>).filter((k) => (delta[k] ?? 0) > 0 && limits[k]! >= 0 && used[k] + delta[k]! > limits[k]!);
   if (!over.length) return;
   const what = over.join(', ');
