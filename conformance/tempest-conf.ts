@@ -156,6 +156,7 @@ function serviceOptions(service: string, input: TempestConfInput): Option[] {
   if (service === 'network') return networkOptions(input);
   if (service === 'compute') return computeOptions(input);
   if (service === 'volume') return volumeOptions();
+  if (service === 'object-storage') return objectStorageOptions();
   if (service !== 'image') return [];
   const image = input.settings.image;
   return [
@@ -177,6 +178,7 @@ function featureSections(service: string, input: TempestConfInput): Section[] {
   if (service === 'network') return [networkFeatureSection(input)];
   if (service === 'compute') return computeFeatureSections();
   if (service === 'volume') return volumeFeatureSections();
+  if (service === 'object-storage') return objectStorageFeatureSections();
   if (service !== 'image') return [];
   return [
     {
@@ -298,6 +300,31 @@ function volumeFeatureSections(): Section[] {
         { key: 'manage_snapshot', value: false, why: 'as manage_volume' },
         { key: 'extend_attached_volume', value: true, why: 'os-extend of an in-use volume at 3.42, as the product documents show' },
         { key: 'extend_attached_encrypted_volume', value: false, why: 'no encryption types' },
+      ],
+    },
+  ];
+}
+
+/** [object-storage] after catalog_type. */
+function objectStorageOptions(): Option[] {
+  return [
+    { key: 'endpoint_type', value: 'public', why: 'users reach Swift on its public endpoint (region: [identity] region)' },
+    { key: 'operator_role', value: 'member', why: 'members of a project own its account (AUTH_<project_id>)' },
+    { key: 'reseller_admin_role', value: 'admin', why: "Swift's ResellerAdmin is the admin role here: it may reach any account and set account quotas" },
+    { key: 'build_timeout', value: 10 },
+  ];
+}
+
+/** [object-storage-feature-enabled]. */
+function objectStorageFeatureSections(): Section[] {
+  return [
+    {
+      name: 'object-storage-feature-enabled',
+      options: [
+        { key: 'container_sync', value: false, why: 'container sync between clusters is not offered (one cluster, no realms)' },
+        { key: 'object_versioning', value: true, why: 'X-Versions-Location, X-History-Location and X-Versions-Enabled' },
+        { key: 'discoverability', value: true, why: 'GET /info lists the capabilities actually offered' },
+        { key: 'tempurl_digest_hashlib', value: 'sha256', why: 'TempURL signatures with sha1, sha256 or sha512' },
       ],
     },
   ];

@@ -11,6 +11,7 @@ import { imageService, type ImageService } from './services/image/index.js';
 import { networkService, type NetworkService } from './services/network/index.js';
 import { computeService, type ComputeService } from './services/compute/index.js';
 import { volumeService, type VolumeService } from './services/volume/index.js';
+import { objectService, type ObjectService } from './services/object/index.js';
 import { writeClientConfig } from './client-config.js';
 
 /**
@@ -27,6 +28,7 @@ export interface Cloud {
   network: NetworkService;
   compute: ComputeService;
   volume: VolumeService;
+  object: ObjectService;
   app: FastifyInstance;
   adminPassword: string;
   demoPassword: string;
@@ -44,7 +46,8 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const network = networkService();
     const compute = computeService();
     const volume = volumeService();
-    const services: ServiceModule[] = [identity, image, network, volume, compute];
+    const object = objectService();
+    const services: ServiceModule[] = [identity, image, network, volume, compute, object];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';
@@ -68,7 +71,7 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const db = database;
     let closed = false;
     return {
-      url: baseUrl, authUrl, config, platform, identity, image, network, compute, volume, app, adminPassword, demoPassword,
+      url: baseUrl, authUrl, config, platform, identity, image, network, compute, volume, object, app, adminPassword, demoPassword,
       async close() {
         if (closed) return;
         closed = true;

@@ -40,7 +40,7 @@ export class FsBlobStore implements BlobStore {
     const dir = dirname(final);
     await mkdir(dir, { recursive: true });
     const tmp = join(dir, `.tmp-${randomUUID()}`);
-    const hasher = new StreamHasher();
+    const hasher = new StreamHasher(opts.hashes);
     let size = 0;
     const heads: Buffer[] = [];
     let headLen = 0;

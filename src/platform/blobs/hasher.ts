@@ -20,7 +20,8 @@ const SLOTS = 8;
 const INLINE_LIMIT = 8 << 20;
 
 const ALGS = ['md5', 'sha512'] as const;
-type Alg = (typeof ALGS)[number];
+export type HashAlg = (typeof ALGS)[number];
+type Alg = HashAlg;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -80,8 +81,15 @@ function workerFor(alg: Alg): Worker {
 }
 
 export class StreamHasher {
-  private md5 = createHash('md5');
-  private sha512 = createHash('sha512');
+  /** Digests this stream needs (every one by default; Swift only wants md5). */
+  private algs: readonly Alg[];
+  private inlineHashes: Partial<Record<Alg, ReturnType<typeof createHash>>> = {};
+
+  constructor(algs: readonly Alg[] = ALGS) {
+    this.algs = ALGS.filter((a) => algs.includes(a));
+    for (const a of this.algs) this.inlineHashes[a] = createHash(a);
+  }
+
   private inline = true;
   private seen = 0;
   private id = -1;
@@ -90,7 +98,7 @@ export class StreamHasher {
   // Worker mode: the ring, and how far each worker got through it.
   private ring: Buffer | null = null;
   private sent = 0;
-  private acked = { md5: 0, sha512: 0 };
+  private acked: Record<Alg, number> = { md5: 0, sha512: 0 };
   private fill = 0;
   /** Chunks (or their tails) waiting for a free slot. */
   private pending: Buffer[] = [];
@@ -125,9 +133,9 @@ export class StreamHasher {
 
   async digest(): Promise<{ md5: string; sha512: string }> {
     if (this.inline) {
-      for (const c of this.prefix) { this.md5.update(c); this.sha512.update(c); }
+      for (const c of this.prefix) for (const a of this.algs) this.inlineHashes[a]!.update(c);
       this.prefix = [];
-      return { md5: this.md5.digest('hex'), sha512: this.sha512.digest('hex') };
+      return { md5: this.inlineHashes.md5?.digest('hex') ?? '', sha512: this.inlineHashes.sha512?.digest('hex') ?? '' };
     }
     if (this.pending.length) await this.whenDrained();
     if (this.failed) throw this.failed;
@@ -135,14 +143,14 @@ export class StreamHasher {
     const id = this.id;
     return new Promise((resolve, reject) => {
       this.finished = { resolve, reject };
-      for (const alg of ALGS) workerFor(alg).postMessage({ type: 'end', id });
+      for (const alg of this.algs) workerFor(alg).postMessage({ type: 'end', id });
     });
   }
 
   abort(): void {
     if (this.inline) return;
     sessions.delete(this.id);
-    for (const alg of ALGS) workers.get(alg)?.postMessage({ type: 'abort', id: this.id });
+    for (const alg of this.algs) workers.get(alg)?.postMessage({ type: 'abort', id: this.id });
     this.pending = [];
     this.ring = null;
   }
@@ -156,9 +164,9 @@ export class StreamHasher {
       ack: (alg) => { this.acked[alg]++; this.refill(); },
       digest: (alg, hex) => {
         this.digests[alg] = hex;
-        if (this.digests.md5 !== undefined && this.digests.sha512 !== undefined) {
+        if (this.algs.every((a) => this.digests[a] !== undefined)) {
           sessions.delete(this.id);
-          this.finished?.resolve({ md5: this.digests.md5, sha512: this.digests.sha512 });
+          this.finished?.resolve({ md5: this.digests.md5 ?? '', sha512: this.digests.sha512 ?? '' });
         }
       },
       fail: (err) => {
@@ -171,7 +179,7 @@ export class StreamHasher {
         this.finished = null;
       },
     });
-    for (const alg of ALGS) workerFor(alg).postMessage({ type: 'start', id: this.id, ring: shared });
+    for (const alg of this.algs) workerFor(alg).postMessage({ type: 'start', id: this.id, ring: shared });
   }
 
   private push(chunk: Buffer): void {
@@ -184,7 +192,7 @@ export class StreamHasher {
   private copyIn(chunk: Buffer): Buffer | null {
     let off = 0;
     while (off < chunk.length) {
-      if (this.fill === 0 && this.sent - Math.min(this.acked.md5, this.acked.sha512) >= SLOTS) return chunk.subarray(off);
+      if (this.fill === 0 && this.sent - Math.min(...this.algs.map((a) => this.acked[a])) >= SLOTS) return chunk.subarray(off);
       const base = (this.sent % SLOTS) * BATCH;
       const n = chunk.copy(this.ring!, base + this.fill, off, off + Math.min(chunk.length - off, BATCH - this.fill));
       this.fill += n;
@@ -197,7 +205,7 @@ export class StreamHasher {
   /** Hands the current slot (its first `len` bytes) to both workers. */
   private post(len: number): void {
     const msg = { type: 'data', id: this.id, off: (this.sent % SLOTS) * BATCH, len };
-    for (const alg of ALGS) workerFor(alg).postMessage(msg);
+    for (const alg of this.algs) workerFor(alg).postMessage(msg);
     this.sent++;
     this.fill = 0;
   }

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 export interface BlobInfo {
   size: number;
   md5: string;
+  /** Empty when the write asked for md5 only (PutOptions.hashes). */
   sha512: string;
   /** The first bytes, for format sniffing (qcow2 header and such). */
   head: Buffer;
@@ -16,6 +17,8 @@ export interface BlobInfo {
 export interface PutOptions {
   /** Stop with BlobTooLarge once more than this many bytes arrived. */
   maxBytes?: number;
+  /** Digests to compute; both by default (Glance publishes both), Swift's ETag needs md5 only. */
+  hashes?: ('md5' | 'sha512')[];
 }
 
 export class BlobTooLarge extends Error {
