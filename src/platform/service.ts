@@ -33,6 +33,11 @@ export interface ServiceModule {
   prefix: string;
   /** Endpoint URL path as it goes in the catalog, may hold `$(project_id)s`. */
   endpointPath: string;
+  /**
+   * More catalog entries for the same endpoint, for clients that look a service up by an
+   * older type (Cinder is `block-storage`, and `volumev3` for clients that ask for that).
+   */
+  catalogAliases?: Array<{ name: string; type: string }>;
   errorFormat: ErrorFormatter;
   migrations: Record<string, Migration>;
   /** Routes, relative to `prefix`. */

@@ -64,7 +64,7 @@ export async function bootstrap(identity: Identity, platform: Platform): Promise
 
 /** Adds or updates one service and its three endpoints per running service module. */
 export async function syncCatalog(db: IdentityDb, region: string, baseUrl: string, services: ServiceModule[]): Promise<void> {
-  for (const s of services) {
+  for (const s of services.flatMap((m) => [m, ...(m.catalogAliases ?? []).map((a) => ({ ...m, ...a }))])) {
     const rows = await db.selectFrom('service').selectAll().where('type', '=', s.type).execute();
     let row = rows.find((r) => JSON.parse(r.extra).name === s.name);
     if (!row) {

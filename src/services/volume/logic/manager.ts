@@ -85,7 +85,8 @@ export class VolumeManager {
       switch (task.action) {
         case 'create':
           await this.set(id, { status: 'error', fault: reason });
-          await this.message(vol.project_id, 'VOLUME', id, '001', task.source.kind === 'image' ? '005' : '001', `schedule allocate volume:Could not find any available weighted backend. ${reason}`);
+          if (reason.startsWith('No valid backend')) await this.message(vol.project_id, 'VOLUME', id, '001', '002', 'schedule allocate volume:Could not find any available weighted backend.');
+          else await this.message(vol.project_id, 'VOLUME', id, '001', '001', `schedule allocate volume:An unknown error occurred. ${reason}`);
           break;
         case 'delete': await this.set(id, { status: 'error_deleting', fault: reason }); break;
         case 'extend': await this.set(id, { status: 'error_extending', fault: reason }); break;
@@ -98,6 +99,7 @@ export class VolumeManager {
     const id = vol.id;
     switch (task.action) {
       case 'create': {
+        await this.matchBackend(vol);
         const s = task.source;
         if (s.kind === 'blank') await this.backend.create(id, vol.size);
         else if (s.kind === 'snapshot') await this.backend.cloneVolume({ snapshotId: s.snapshotId }, id, vol.size);
@@ -160,6 +162,21 @@ export class VolumeManager {
         await this.set(id, { volume_type_id: task.typeId, status: await this.restingStatus(id), migration_status: null });
         return;
       }
+    }
+  }
+
+  /**
+   * Cinder's capabilities filter: a type whose extra specs ask for a backend name, vendor or
+   * protocol this backend does not have finds no backend, and the volume goes to `error`.
+   */
+  private async matchBackend(vol: VolumeRow): Promise<void> {
+    const specs = await this.db.selectFrom('volume_type_extra_spec').select(['key', 'value']).where('type_id', '=', vol.volume_type_id).execute();
+    const caps = this.backend.capabilities as Record<string, string>;
+    for (const { key, value } of specs) {
+      const want = key.replace(/^capabilities:/, '');
+      if (!(want in caps)) continue;
+      const v = value.replace(/^<in>\s*|^<is>\s*|^=\s*|^s==\s*/, '').trim();
+      if (v.toLowerCase() !== caps[want]!.toLowerCase()) throw new Error(`No valid backend was found. The volume type asks for ${want}=${v}; the backend offers ${caps[want]}.`);
     }
   }
 

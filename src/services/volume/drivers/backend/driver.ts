@@ -29,6 +29,8 @@ export interface VolumeBackend {
   overwrite(volumeId: string, data: Readable): Promise<void>;
   /** Where a hypervisor finds the device (a file path for the file backend). */
   locate(volumeId: string): string;
+  /** What the backend is, as Cinder's scheduler matches volume type extra specs against it. */
+  readonly capabilities: { volume_backend_name: string; vendor_name: string; storage_protocol: string; driver_version: string };
   /** Bytes of capacity and of allocation, for the pool statistics Cinder reports. */
   stats(): Promise<{ totalGb: number; freeGb: number; allocatedGb: number }>;
 }

@@ -38,6 +38,7 @@ export function fileBackend(root: string): VolumeBackend {
 
   return {
     host: 'stratus@file#file',
+    capabilities: { volume_backend_name: 'file', vendor_name: 'Stratus', storage_protocol: 'file', driver_version: '1.0.0' },
     async create(id, sizeGb) {
       await ready;
       const tmp = `${vol(id)}.tmp`;
