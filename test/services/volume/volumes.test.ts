@@ -79,6 +79,22 @@ describe('volumes', () => {
     expect(() => statSync(path)).toThrow();
   });
 
+  it('creates a volume from a backup at 3.47 (and refuses backup_id below it)', async () => {
+    const vol = (await ok('POST', `/${demoProject}/volumes`, demo, { volume: { size: 1, name: 'to-back-up' } }, 202)).volume;
+    await waitFor(`/${demoProject}/volumes/${vol.id}`, 'volume', demo, ['available']);
+    const backup = (await ok('POST', `/${demoProject}/backups`, demo, { backup: { volume_id: vol.id, name: 'b1' } }, 202)).backup;
+    await waitFor(`/${demoProject}/backups/${backup.id}`, 'backup', demo, ['available'], 60_000);
+    expect((await cinder('POST', `/${demoProject}/volumes`, demo, { volume: { backup_id: backup.id, name: 'restored' } })).status).toBe(400);
+    const created = await ok('POST', `/${demoProject}/volumes`, demo, { volume: { backup_id: backup.id, name: 'restored' } }, 202, '3.47');
+    const restored = await waitFor(`/${demoProject}/volumes/${created.volume.id}`, 'volume', demo, ['available'], 60_000);
+    expect(restored).toMatchObject({ name: 'restored', size: 1 });
+    await ok('DELETE', `/${demoProject}/backups/${backup.id}`, demo, undefined, 202);
+    for (const id of [vol.id, restored.id]) {
+      await ok('DELETE', `/${demoProject}/volumes/${id}`, demo, undefined, 202);
+      await waitFor(`/${demoProject}/volumes/${id}`, 'volume', demo, ['deleted']);
+    }
+  }, 120_000);
+
   it('keeps the quota: the 21st volume is refused with 413', async () => {
     const n = (await ok('GET', `/${demoProject}/volumes`, demo)).volumes.length;
     const results = await Promise.all(Array.from({ length: 22 - n }, (_, i) => cinder('POST', `/${demoProject}/volumes`, demo, { volume: { size: 1, name: `q${i}` } })));

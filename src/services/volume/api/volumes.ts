@@ -6,6 +6,7 @@ import {
 import { listQuery, metadataFilter, nextLinks, pageOf } from './listing.js';
 import { visibleVolume } from '../logic/access.js';
 import { createVolume, deleteVolume } from '../logic/volumes.js';
+import { backupDeps, restoreBackup, visibleBackup } from '../logic/backups.js';
 import { metadataOf, toMap, writeMetadata, type VolumeRow } from '../store.js';
 import { volumeView, volumeViewInputs } from '../views.js';
 
@@ -35,8 +36,16 @@ export async function volumeRoutes(app: FastifyInstance, d: VolumeDeps): Promise
     const imageRaw = b.imageRef ?? b.image_id;
     if (imageRaw !== undefined && imageRaw !== null && typeof imageRaw !== 'string') throw badRequest(`Invalid input for field/attribute imageRef. Value: ${JSON.stringify(imageRaw)}.`);
     if (b.backup_id !== undefined && b.backup_id !== null) {
+      // 3.47: a new volume from a backup is a restore into a new volume.
       if (!mv(req, '3.47')) throw badRequest('Additional properties are not allowed (\'backup_id\' was unexpected)');
-      throw badRequest('Invalid input received: creating a volume from a backup is done with the backup restore API here.');
+      if (!isUuid(b.backup_id)) throw badRequest(`Invalid input for field/attribute backup_id. Value: ${JSON.stringify(b.backup_id)}. ${JSON.stringify(b.backup_id)} is not a 'uuid'`);
+      const bd = backupDeps(d);
+      const backup = await visibleBackup(d.db, req.ctx, b.backup_id);
+      if (b.size !== undefined && b.size !== null && size(b.size) < backup.size) throw badRequest(`Invalid input received: Volume size ${String(b.size)}GB cannot be smaller than the backup size ${backup.size}GB.`);
+      const restored = await restoreBackup(bd, req.ctx, backup, { volumeId: null, name: optString(b.name ?? b.display_name, 'name') });
+      const row = await visibleVolume(d.db, req.ctx, restored.volume_id);
+      reply.status(202);
+      return { volume: (await show(req, [row], false))[0] };
     }
     const volSize = b.size === undefined || b.size === null ? null : size(b.size);
     if (volSize === null && !snapshotId && !sourceVolId && !imageRaw) throw badRequest(`Invalid input for field/attribute size. Value: None. None is not of type 'integer', 'string'`);
