@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const DEBIAN_PACKAGES = { openstack: 'python3-openstackclient', glance: 'python3-glanceclient', 'ssh-keygen': 'openssh-client', openssl: 'openssl' };
+const DEBIAN_PACKAGES = {
+  openstack: 'python3-openstackclient', glance: 'python3-glanceclient', cinder: 'python3-cinderclient', swift: 'python3-swiftclient',
+  'ssh-keygen': 'openssh-client', openssl: 'openssl', 'qemu-img': 'qemu-utils', aws: 'awscli', s3cmd: 's3cmd',
+};
 const PG_URL = process.env.STRATUS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -179,4 +179,16 @@ export const volumeMigrations: Record<string, Migration> = {
       await s.createIndex('volume_message_project_idx').on('volume_message').columns(['project_id', 'created_at']).execute();
     },
   },
+  // Cinder's admin metadata: what the service records about a volume (its read-only flag),
+  // shown inside the volume's `metadata` but not changed through the metadata API.
+  'volume-0002-admin-metadata': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('volume_admin_metadata')
+        .addColumn('volume_id', 'varchar(36)', (c) => c.notNull().references('volume.id').onDelete('cascade'))
+        .addColumn('key', 'varchar(255)', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('volume_admin_metadata_pk', ['volume_id', 'key'])
+        .execute();
+    },
+  },
 };

@@ -45,6 +45,7 @@ export interface VolumeTables {
   volume: VolumeRow;
   volume_metadata: { volume_id: string } & KeyValueRow;
   volume_image_metadata: { volume_id: string } & KeyValueRow;
+  volume_admin_metadata: { volume_id: string } & KeyValueRow;
   volume_attachment: VolumeAttachmentRow;
   snapshot: SnapshotRow;
   snapshot_metadata: { snapshot_id: string } & KeyValueRow;
@@ -62,7 +63,7 @@ export const volumeDb = (db: Db): Kysely<VolumeTables> => db as unknown as Kysel
 export const toMap = (rows: KeyValueRow[]): Record<string, string> => Object.fromEntries(rows.map((r) => [r.key, r.value]));
 
 /** Maps of several owners at once, so a list view reads each map table once. */
-export async function metadataOf(db: VDb, table: 'volume_metadata' | 'volume_image_metadata', ids: string[]): Promise<Map<string, Record<string, string>>> {
+export async function metadataOf(db: VDb, table: 'volume_metadata' | 'volume_image_metadata' | 'volume_admin_metadata', ids: string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>(ids.map((id) => [id, {}]));
   if (!ids.length) return out;
   const rows = await db.selectFrom(table).selectAll().where('volume_id', 'in', ids).execute();
@@ -71,7 +72,7 @@ export async function metadataOf(db: VDb, table: 'volume_metadata' | 'volume_ima
 }
 
 /** Replaces (or merges into) a volume's metadata map. */
-export async function writeMetadata(db: VDb, table: 'volume_metadata' | 'volume_image_metadata', volumeId: string, map: Record<string, string>, replace: boolean): Promise<void> {
+export async function writeMetadata(db: VDb, table: 'volume_metadata' | 'volume_image_metadata' | 'volume_admin_metadata', volumeId: string, map: Record<string, string>, replace: boolean): Promise<void> {
   if (replace) await db.deleteFrom(table).where('volume_id', '=', volumeId).execute();
   else if (Object.keys(map).length) await db.deleteFrom(table).where('volume_id', '=', volumeId).where('key', 'in', Object.keys(map)).execute();
   const rows = Object.entries(map).map(([key, value]) => ({ volume_id: volumeId, key, value }));

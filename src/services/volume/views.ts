@@ -74,15 +74,17 @@ export const attachmentSummary = (a: VolumeAttachmentRow) => ({
 /** Everything the views of several volumes need, each table read once. */
 export async function volumeViewInputs(db: VDb, vols: VolumeRow[]): Promise<VolumeViewInput[]> {
   const ids = vols.map((v) => v.id);
-  const [meta, imageMeta, types, atts] = await Promise.all([
+  const [meta, adminMeta, imageMeta, types, atts] = await Promise.all([
     metadataOf(db, 'volume_metadata', ids),
+    metadataOf(db, 'volume_admin_metadata', ids),
     metadataOf(db, 'volume_image_metadata', ids),
     db.selectFrom('volume_type').select(['id', 'name']).execute(),
     ids.length ? db.selectFrom('volume_attachment').selectAll().where('volume_id', 'in', ids).orderBy('created_at').execute() : Promise.resolve([]),
   ]);
   const typeName = new Map(types.map((t) => [t.id, t.name]));
   return vols.map((vol) => ({
-    vol, typeName: typeName.get(vol.volume_type_id) ?? null, metadata: meta.get(vol.id) ?? {},
+    // The read-only flag (admin metadata) shows among the metadata, as Cinder shows it.
+    vol, typeName: typeName.get(vol.volume_type_id) ?? null, metadata: { ...meta.get(vol.id), ...adminMeta.get(vol.id) },
     imageMetadata: imageMeta.get(vol.id) ?? null, attachments: atts.filter((a) => a.volume_id === vol.id),
   }));
 }

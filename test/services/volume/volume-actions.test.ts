@@ -78,7 +78,7 @@ describe('volume actions', () => {
     const vol = await volume({ name: 'flags' });
     await ok('POST', `/${pid}/volumes/${vol.id}/action`, demo, { 'os-set_bootable': { bootable: true } }, 200);
     await ok('POST', `/${pid}/volumes/${vol.id}/action`, demo, { 'os-update_readonly_flag': { readonly: true } }, 202);
-    expect((await ok('GET', `/${pid}/volumes/${vol.id}`, demo)).volume.bootable).toBe('true');
+    expect((await ok('GET', `/${pid}/volumes/${vol.id}`, demo)).volume).toMatchObject({ bootable: 'true', metadata: { readonly: 'True' } });
     expect((await cinder('POST', `/${pid}/volumes/${vol.id}/action`, reader, { 'os-set_bootable': { bootable: false } })).status).toBe(403);
     expect((await cinder('POST', `/${pid}/volumes`, reader, { volume: { size: 1 } })).status).toBe(403);
     expect((await cinder('POST', `/${pid}/volumes/${vol.id}/action`, demo, { 'os-reset_status': { status: 'error' } })).status).toBe(403);

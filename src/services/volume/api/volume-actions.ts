@@ -77,7 +77,10 @@ registerVolumeAction('os-update_readonly_flag', async (req, reply, vol, raw, d) 
   if (a.readonly === undefined) throw badRequest("Invalid input for field/attribute os-update_readonly_flag. 'readonly' is a required property");
   const readonly = bool(a.readonly, 'readonly');
   if (!['available', 'in-use'].includes(vol.status)) throw invalid(`Invalid volume: Volume status must be available or in-use to update its read-only flag, but current status is: ${vol.status}.`);
-  await d.db.updateTable('volume').set({ readonly: readonly ? 1 : 0, updated_at: now() }).where('id', '=', vol.id).execute();
+  await d.db.transaction().execute(async (trx) => {
+    await trx.updateTable('volume').set({ readonly: readonly ? 1 : 0, updated_at: now() }).where('id', '=', vol.id).execute();
+    await writeMetadata(trx, 'volume_admin_metadata', vol.id, { readonly: readonly ? 'True' : 'False' }, false);
+  });
   reply.status(202);
   return reply.send();
 });

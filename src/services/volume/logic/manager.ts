@@ -127,6 +127,7 @@ export class VolumeManager {
         await this.db.transaction().execute(async (trx) => {
           await trx.deleteFrom('volume_metadata').where('volume_id', '=', id).execute();
           await trx.deleteFrom('volume_image_metadata').where('volume_id', '=', id).execute();
+          await trx.deleteFrom('volume_admin_metadata').where('volume_id', '=', id).execute();
           await trx.deleteFrom('volume_attachment').where('volume_id', '=', id).execute();
           await trx.deleteFrom('volume_transfer').where('volume_id', '=', id).execute();
           await trx.deleteFrom('volume').where('id', '=', id).execute();
