@@ -3,6 +3,7 @@ import type { Platform, ServiceModule } from '../../platform/service.js';
 import { novaError } from '../../platform/http/errors.js';
 import type { ImageService } from '../image/index.js';
 import type { NetworkService } from '../network/index.js';
+import type { VolumeService } from '../volume/index.js';
 import { computeMigrations } from './migrations.js';
 import { computeDb } from './store.js';
 import { bootstrapCompute } from './bootstrap.js';
@@ -39,19 +40,21 @@ export function computeService(): ComputeService {
       const image = services.find((s) => s.type === 'image') as ImageService | undefined;
       const network = services.find((s) => s.type === 'network') as NetworkService | undefined;
       if (!image || !network) throw new Error('compute needs the image and network services');
+      // Block storage is optional: without it, volumes are refused as before.
+      const volume = (services.find((s) => s.type === 'block-storage') as VolumeService | undefined) ?? null;
       const c = platform.config.compute;
       const driver = fakeDriver({ zones: c.zones, hostsPerZone: c.fakeHostsPerZone, vcpus: c.fakeHostVcpus, memoryMb: c.fakeHostMemoryMb, localGb: c.fakeHostDiskGb, delayMs: c.fakeDelayMs });
       const db = computeDb(platform.db);
       await bootstrapCompute(db, platform.dialect, driver);
-      const manager = new ComputeManager(db, platform, driver, network, image);
+      const manager = new ComputeManager(db, platform, driver, network, image, volume);
       manager.register();
-      deps = { platform, db, image, network, driver, manager };
+      deps = { platform, db, image, network, volume, driver, manager };
     },
     get driver() { return need().driver; },
     async routes(app: FastifyInstance) {
       const d = {
         get platform() { return need().platform; }, get db() { return need().db; }, get image() { return need().image; },
-        get network() { return need().network; }, get driver() { return need().driver; }, get manager() { return need().manager; },
+        get network() { return need().network; }, get volume() { return need().volume; }, get driver() { return need().driver; }, get manager() { return need().manager; },
       } as ComputeDeps;
       microversions(app);
       for (const routes of [versionRoutes, flavorRoutes, serverRoutes, actionRoutes, ...COMPUTE_ROUTES]) await routes(app, d);

@@ -166,13 +166,13 @@ describe('compute server sub-resources', () => {
     expect((await nova('GET', `/servers/${serverId}/os-security-groups`, other)).status).toBe(404);
   });
 
-  it('answers the password and volume attachment APIs honestly', async () => {
+  it('answers the password API, and the volume attachment API for a volume that does not exist', async () => {
     expect(await ok('GET', `/servers/${serverId}/os-server-password`, demo)).toEqual({ password: '' });
     expect((await nova('DELETE', `/servers/${serverId}/os-server-password`, demo)).status).toBe(204);
     expect(await ok('GET', `/servers/${serverId}/os-volume_attachments`, demo)).toEqual({ volumeAttachments: [] });
     const r = await nova('POST', `/servers/${serverId}/os-volume_attachments`, demo, { volumeAttachment: { volumeId: '00000000-0000-0000-0000-000000000001' } });
-    expect(r.status).toBe(400);
-    expect(r.body.badRequest.message).toMatch(/Block storage is not available/);
+    expect(r.status).toBe(404);
+    expect(r.body.itemNotFound.message).toBe('Volume 00000000-0000-0000-0000-000000000001 could not be found.');
     expect((await nova('POST', `/servers/${serverId}/os-volume_attachments`, demo, { volumeAttachment: {} })).status).toBe(400);
     expect((await nova('GET', `/servers/${serverId}/os-volume_attachments/00000000-0000-0000-0000-000000000001`, demo)).status).toBe(404);
     expect((await nova('GET', `/servers/${serverId}/os-server-password`, other)).status).toBe(404);

@@ -94,6 +94,10 @@ describe('volume actions', () => {
     expect((await cinder('POST', `/${pid}/volumes/${vol.id}/action`, demo, { 'os-retype': { new_type: 'hdd' } })).status).toBe(400);
     expect((await cinder('POST', `/${pid}/volumes/${vol.id}/action`, demo, { 'os-retype': { new_type: 'ssd-multiattach' } })).status).toBe(404);
     expect((await cinder('POST', `/${pid}/volumes`, demo, { volume: { size: 1, volume_type: 'ssd-multiattach' } })).status).toBe(404);
+    // The request's own multiattach flag counts before 3.50 only.
+    expect((await cinder('POST', `/${pid}/volumes`, demo, { volume: { size: 1, multiattach: true } }, '3.50')).status).toBe(400);
+    const legacy = await ok('POST', `/${pid}/volumes`, demo, { volume: { size: 1, multiattach: true } }, 202);
+    expect(legacy.volume).toMatchObject({ multiattach: true, volume_type: 'ssd' });
   });
 
   it('refuses deleting a volume that is not available', async () => {

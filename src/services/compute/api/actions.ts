@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { now } from '../../../platform/clock.js';
 import type { RequestContext } from '../../../platform/auth/context.js';
@@ -157,6 +158,10 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
           const img = await deps.image.getImage(ctx, imageId).catch(() => null);
           if (!img) throw badRequest(`Image ${imageId} could not be found.`);
         }
+        if (!imageId && deps.manager.isVolumeBacked(inst)) {
+          // 2.87: a volume-backed server is rescued from the image its root volume was made from.
+          imageId = (JSON.parse(inst.system_metadata) as Record<string, string>).boot_volume_image_id ?? '';
+        }
         if (!imageId) throw badRequest('Cannot rescue a volume-backed instance without a rescue image');
         const adminPass = a.adminPass === undefined ? randomPassword() : str(a.adminPass, 'adminPass')!;
         await start('rescuing', { action: 'rescue', imageId, ctx: caller, requestId });
@@ -225,6 +230,12 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         }
         const base = inst.image_ref ? await deps.image.getImage(ctx, inst.image_ref).catch(() => null) : null;
         const sys = JSON.parse(inst.system_metadata) as Record<string, string>;
+        if (action === 'createImage' && deps.manager.isVolumeBacked(inst)) {
+          const imageId = await snapshotVolumeBacked(deps, ctx, inst, imageName, props, base);
+          await db.transaction().execute((trx) => recordAction(trx, inst, 'createImage', ctx, requestId));
+          reply.status(202).header('Location', `${req.protocol}://${req.headers.host}/image/v2/images/${imageId}`);
+          return mv(req, '2.45') ? { image_id: imageId } : reply.send();
+        }
         const inherited = Object.fromEntries(Object.entries(sys).filter(([k]) => k.startsWith('image_') && !['image_disk_format', 'image_min_ram', 'image_min_disk'].includes(k)).map(([k, v]) => [k.slice(6), v]));
         const image = await deps.image.createQueued(ctx, {
           name: imageName, disk_format: base?.disk_format ?? 'raw', container_format: base?.container_format ?? 'bare',
@@ -345,6 +356,41 @@ function withDiskConfig(inst: InstanceRow, v: unknown): string {
 }
 
 const nextMinor = (v: string) => { const [a, b] = v.split('.').map(Number); return `${a}.${(b ?? 0) + 1}`; };
+/**
+ * createImage of a volume-backed server, as Nova does it: a snapshot of each attached volume
+ * (forced: they are in use), and an image of no bytes whose `block_device_mapping` names the
+ * snapshots, so booting from it makes new volumes from them.
+ */
+async function snapshotVolumeBacked(deps: ComputeDeps, ctx: RequestContext, inst: InstanceRow, imageName: string, props: Record<string, string>, base: { disk_format?: string | null; container_format?: string | null; min_ram?: number | null } | null): Promise<string> {
+  const volume = deps.volume;
+  if (!volume) throw badRequest('Cannot snapshot a volume-backed server: this cloud runs no block storage service.');
+  const bdms = await deps.db.selectFrom('block_device_mapping').selectAll().where('instance_id', '=', inst.id).where('destination_type', '=', 'volume')
+    .where('volume_id', 'is not', null).orderBy('created_at').orderBy('id').execute();
+  const mappings: Array<Record<string, unknown>> = [];
+  for (const b of bdms) {
+    const snap = await volume.snapshotVolume(ctx, b.volume_id!, { name: `snapshot for ${imageName}`, force: true }).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 413) throw forbidden(`Quota exceeded: ${err.message}`);
+      throw err;
+    });
+    mappings.push({
+      source_type: 'snapshot', destination_type: 'volume', snapshot_id: snap.id, volume_size: snap.size, boot_index: b.boot_index,
+      device_name: b.device_name, delete_on_termination: b.delete_on_termination === 1, tag: b.tag, volume_type: b.volume_type,
+      guest_format: null, disk_bus: null, device_type: 'disk', no_device: null, image_id: null, volume_id: null,
+    });
+  }
+  const sys = JSON.parse(inst.system_metadata) as Record<string, string>;
+  const inherited = Object.fromEntries(Object.entries(sys).filter(([k]) => k.startsWith('image_') && !['image_disk_format', 'image_min_ram', 'image_min_disk'].includes(k)).map(([k, v]) => [k.slice(6), v]));
+  const image = await deps.image.createQueued(ctx, {
+    name: imageName, disk_format: base?.disk_format ?? 'raw', container_format: base?.container_format ?? 'bare', min_disk: 0, min_ram: base?.min_ram ?? 0,
+    properties: {
+      ...inherited, image_type: 'snapshot', instance_uuid: inst.id, user_id: ctx.userId, ...(inst.image_ref ? { base_image_ref: inst.image_ref } : {}), ...props,
+      block_device_mapping: JSON.stringify(mappings), bdm_v2: 'True', root_device_name: '/dev/vda',
+    },
+  });
+  await deps.image.uploadData(ctx, image.id, Readable.from([]), image.disk_format ?? 'raw');
+  return image.id;
+}
+
 const randomPassword = () => Math.random().toString(36).slice(2, 14).padEnd(12, 'x');
 
 function stateConflict(action: string, inst: InstanceRow, attr: string, value: string | null) {

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { ComputeTables } from '../store.js';
 import type { ImageService } from '../../image/index.js';
 import type { NetworkService } from '../../network/index.js';
+import type { VolumeService } from '../../volume/index.js';
 import type { VirtDriver } from '../drivers/virt/driver.js';
 import type { ComputeManager } from '../logic/manager.js';
 
@@ -15,6 +16,8 @@ export interface ComputeDeps {
   db: Kysely<ComputeTables>;
   image: ImageService;
   network: NetworkService;
+  /** Block storage, when the cloud runs it (null: volumes are refused). */
+  volume: VolumeService | null;
   driver: VirtDriver;
   manager: ComputeManager;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { volumeProxyRoutes } from './volume-proxies.js';
 import type { ComputeDeps } from './common.js';
 import { keypairRoutes } from './keypairs.js';
 import { serverGroupRoutes } from './server-groups.js';
@@ -20,5 +21,5 @@ import { extensionRoutes } from './extensions.js';
  */
 export const COMPUTE_ROUTES: Array<(app: FastifyInstance, deps: ComputeDeps) => Promise<void>> = [
   keypairRoutes, serverGroupRoutes, limitRoutes, hostRoutes, instanceActionRoutes, proxyRoutes, serverResourceRoutes,
-  externalEventRoutes, usageAuditLogRoutes, osHostRoutes, extensionRoutes,
+  externalEventRoutes, usageAuditLogRoutes, osHostRoutes, extensionRoutes, volumeProxyRoutes,
 ];

@@ -46,6 +46,8 @@ export interface BuildPlan {
   accessIPv6: string;
   blockDevices: BlockDevice[];
   trustedCerts: string[] | null;
+  /** The root disk is a volume (boot index 0 has destination volume). */
+  volumeBacked: boolean;
 }
 
 export interface BlockDevice {
@@ -93,29 +95,48 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
   if (flavorRow.disabled) throw badRequest(`Flavor ${flavorRef} could not be found.`);
   const flavor = embed(flavorRow, await extraSpecsOf(deps, flavorRow.id));
 
-  const blockDevices = parseBlockDevices(s.block_device_mapping_v2 ?? s.block_device_mapping);
-  const bootDevice = blockDevices.find((b) => b.boot_index === 0);
+  let blockDevices = parseBlockDevices(req, s.block_device_mapping_v2, s.block_device_mapping, s.imageRef);
   let imageRef = s.imageRef === undefined || s.imageRef === null ? '' : String(s.imageRef);
   if (imageRef) imageRef = imageRef.replace(/\/+$/, '').split('/').pop()!;
   let imageProperties: Record<string, string> = {};
-  if (blockDevices.length) {
-    throw badRequest('Block Device Mapping is Invalid: booting from or attaching volumes needs the block storage service, which this cloud does not run yet.');
-  }
-  if (!imageRef && !bootDevice) throw badRequest('Missing imageRef attribute');
+  let volumeBacked = false;
+  let zoneFromVolume: string | null = null;
+  let zoneFromSnapshot: string | null = null;
   if (imageRef) {
     if (!isUuid(imageRef)) throw badRequest(`Invalid imageRef provided.`);
     const image = await deps.image.getImage(ctx, imageRef).catch((err: ApiError) => { if (err.status === 404) return null; throw err; });
     if (!image) throw badRequest(`Image ${imageRef} could not be found.`);
     if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
-    if ((image.min_ram ?? 0) > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
-    const sizeGb = Math.ceil((image.size ?? 0) / 1024 ** 3);
-    if (flavor.disk > 0 && ((image.min_disk ?? 0) > flavor.disk || sizeGb > flavor.disk)) throw badRequest("Flavor's disk is too small for requested image.");
-    if (flavor.disk === 0 && !ctx.isAdmin) throw forbidden('Only volume-backed servers are allowed for flavors with zero disk.');
     imageProperties = JSON.parse((image as { properties: string }).properties ?? '{}') as Record<string, string>;
+    // A volume-backed server's snapshot: its mappings (volumes from snapshots) are the server's disks.
+    const fromImage = imageMappings(imageProperties);
+    if (fromImage.length && !blockDevices.some((b) => b.boot_index === 0)) blockDevices = [...fromImage, ...blockDevices];
+    if ((image.min_ram ?? 0) > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
+    volumeBacked = blockDevices.some((b) => b.boot_index === 0 && b.destination_type === 'volume');
+    if (!volumeBacked) {
+      const sizeGb = Math.ceil((image.size ?? 0) / 1024 ** 3);
+      if (flavor.disk > 0 && ((image.min_disk ?? 0) > flavor.disk || sizeGb > flavor.disk)) throw badRequest("Flavor's disk is too small for requested image.");
+      if (flavor.disk === 0 && !ctx.isAdmin) throw forbidden('Only volume-backed servers are allowed for flavors with zero disk.');
+    }
+    for (const k of ['block_device_mapping', 'bdm_v2', 'root_device_name']) delete imageProperties[k];
     if (image.disk_format) imageProperties.disk_format = image.disk_format;
     if (image.min_ram) imageProperties.min_ram = String(image.min_ram);
     if (image.min_disk) imageProperties.min_disk = String(image.min_disk);
   }
+  if (blockDevices.length) {
+    const boot = blockDevices.filter((b) => b.boot_index === 0);
+    if (boot.length > 1 || (!imageRef && !boot.length)) throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+    if (!deps.volume && blockDevices.some((b) => b.destination_type === 'volume')) {
+      throw badRequest('Block Device Mapping is Invalid: booting from or attaching volumes needs the block storage service, which this cloud does not run.');
+    }
+    volumeBacked = boot.some((b) => b.destination_type === 'volume');
+    const checked = await checkBlockDevices(req, deps, ctx, blockDevices, flavor);
+    zoneFromVolume = checked.zone;
+    zoneFromSnapshot = checked.snapshotZone;
+    if (!imageRef && checked.bootImageProperties) imageProperties = checked.bootImageProperties;
+  }
+  if (!imageRef && !volumeBacked) throw badRequest('Missing imageRef attribute');
+  assignDeviceNames(blockDevices);
 
   const networks = await planNetworks(req, deps, ctx, s.networks);
   let securityGroups = ['default'];
@@ -176,9 +197,19 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
     forcedHost = h;
   }
 
+  if (zoneFromVolume) {
+    // No attach across zones: a server booted from (or with) an existing volume lives in the volume's zone.
+    if (zone && zone !== zoneFromVolume) {
+      throw badRequest(`The availability zone between the server and its attached volumes do not match: Server and volumes are not in the same availability zone. Server is in: ${zone}. Volumes are in: ${zoneFromVolume}`);
+    }
+    zone = zoneFromVolume;
+  } else if (zoneFromSnapshot && !zone) zone = zoneFromSnapshot;
   const minCount = s.min_count === undefined ? 1 : int(s.min_count, 'min_count', 1);
   const maxCount = s.max_count === undefined ? minCount : int(s.max_count, 'max_count', 1);
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+  if (maxCount > 1 && blockDevices.some((b) => b.source_type === 'volume' && b.destination_type === 'volume')) {
+    throw badRequest('Cannot attach one or more volumes to multiple instances');
+  }
   if ((minCount > 1 || maxCount > 1) && networks !== 'none' && networks.some((n) => n.port_id)) throw badRequest('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
   if (maxCount > 1 && networks !== 'none' && networks.some((n) => n.fixed_ip)) throw badRequest('Unable to launch multiple instances with a single fixed IP address.');
 
@@ -226,6 +257,7 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
     configDrive: s.config_drive === undefined || s.config_drive === null || s.config_drive === '' ? false : bool(s.config_drive, 'config_drive'),
     minCount, maxCount, returnReservationId: s.return_reservation_id === undefined ? false : bool(s.return_reservation_id, 'return_reservation_id'),
     description, tags, hostname, hints, groupId, adminPass, diskConfig: diskConfig as 'MANUAL' | 'AUTO', accessIPv4, accessIPv6, blockDevices, trustedCerts,
+    volumeBacked,
   };
 }
 
@@ -259,15 +291,159 @@ function parseHints(v: unknown): Record<string, unknown> {
   return h;
 }
 
-function parseBlockDevices(v: unknown): BlockDevice[] {
+const SOURCES = ['image', 'volume', 'snapshot', 'blank'];
+
+/**
+ * block_device_mapping_v2 (or the legacy block_device_mapping, which only names volumes and
+ * snapshots): each entry's shape checked as Nova's schema does, defaults filled in.
+ */
+function parseBlockDevices(req: FastifyRequest, v2: unknown, v1: unknown, imageRef: unknown): BlockDevice[] {
+  if (v2 !== undefined && v2 !== null && v1 !== undefined && v1 !== null) throw badRequest('Using different block_device_mapping syntaxes is not allowed.');
+  const field = v2 !== undefined && v2 !== null ? 'block_device_mapping_v2' : 'block_device_mapping';
+  const v = v2 ?? v1;
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw badRequest(`Invalid input for field/attribute block_device_mapping_v2. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not of type 'array'`);
-  return v.map((b: Record<string, unknown>) => ({
-    source_type: String(b.source_type ?? 'volume'), destination_type: String(b.destination_type ?? 'volume'),
-    boot_index: b.boot_index === undefined || b.boot_index === null ? null : Number(b.boot_index), uuid: (b.uuid ?? b.volume_id ?? null) as string | null,
-    volume_size: b.volume_size === undefined ? null : Number(b.volume_size), delete_on_termination: b.delete_on_termination === true || b.delete_on_termination === 'true',
-    device_name: (b.device_name ?? null) as string | null, volume_type: (b.volume_type ?? null) as string | null, tag: (b.tag ?? null) as string | null,
+  if (!Array.isArray(v)) throw badRequest(`Invalid input for field/attribute ${field}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not of type 'array'`);
+  const bad = (what: string, val: unknown, why: string) => badRequest(`Invalid input for field/attribute ${what}. Value: ${JSON.stringify(val)}. ${why}`);
+  const out: BlockDevice[] = [];
+  v.forEach((raw: unknown, i: number) => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad(field, raw, `${JSON.stringify(raw)} is not of type 'object'`);
+    const b = raw as Record<string, unknown>;
+    const optStr = (k: string, max = 255): string | null => {
+      if (b[k] === undefined || b[k] === null) return null;
+      if (typeof b[k] !== 'string' || (b[k] as string).length > max) throw bad(k, b[k], `${JSON.stringify(b[k])} is not a valid ${k}`);
+      return b[k] as string;
+    };
+    let size: number | null = null;
+    if (b.volume_size !== undefined && b.volume_size !== null && b.volume_size !== '') size = int(b.volume_size, 'volume_size', 0);
+    const deleteOnTermination = b.delete_on_termination === undefined || b.delete_on_termination === null ? false : bool(b.delete_on_termination, 'delete_on_termination');
+    const deviceName = optStr('device_name');
+    if (deviceName !== null && (deviceName === '' || /\s/.test(deviceName))) throw bad('device_name', deviceName, 'is not a valid device name');
+    if (field === 'block_device_mapping') {
+      const snapshot = optStr('snapshot_id');
+      const volumeId = optStr('volume_id');
+      if (!snapshot && !volumeId) return; // ephemeral or no_device entries: nothing to attach
+      const root = deviceName ? /^(\/dev\/)?(v|s|xv|h)da$/.test(deviceName) : !imageRef && i === 0;
+      out.push({
+        source_type: snapshot ? 'snapshot' : 'volume', destination_type: 'volume', boot_index: root ? 0 : null, uuid: snapshot ?? volumeId,
+        volume_size: size, delete_on_termination: deleteOnTermination, device_name: deviceName, volume_type: null, tag: null,
+      });
+      return;
+    }
+    const source = b.source_type === undefined ? 'blank' : b.source_type;
+    if (typeof source !== 'string' || !SOURCES.includes(source)) throw bad('source_type', source, `'${String(source)}' is not one of ${JSON.stringify(SOURCES)}`);
+    const destination = b.destination_type === undefined || b.destination_type === null ? (source === 'volume' || source === 'snapshot' ? 'volume' : 'local') : b.destination_type;
+    if (destination !== 'local' && destination !== 'volume') throw bad('destination_type', destination, `'${String(destination)}' is not one of ['local', 'volume']`);
+    let bootIndex: number | null = null;
+    if (b.boot_index !== undefined && b.boot_index !== null && b.boot_index !== '') {
+      bootIndex = typeof b.boot_index === 'string' && /^-?\d+$/.test(b.boot_index) ? Number(b.boot_index) : b.boot_index as number;
+      if (typeof bootIndex !== 'number' || !Number.isInteger(bootIndex)) throw bad('boot_index', b.boot_index, `${JSON.stringify(b.boot_index)} is not of type 'integer', 'string', 'null'`);
+      if (bootIndex < 0) bootIndex = null;
+    }
+    const uuid = optStr('uuid');
+    if (source !== 'blank' && !uuid) throw badRequest('Block Device Mapping is Invalid: Missing device UUID.');
+    if (uuid !== null && !/^[a-zA-Z0-9._-]+$/.test(uuid)) throw bad('uuid', uuid, `'${uuid}' does not match '^[a-zA-Z0-9._-]*$'`);
+    const volumeType = optStr('volume_type');
+    if (volumeType !== null && !mv(req, '2.67')) throw badRequest(`Invalid input for field/attribute ${field}. Additional properties are not allowed ('volume_type' was unexpected)`);
+    const tag = optStr('tag', 60);
+    if (tag !== null && !mv(req, '2.42')) throw badRequest(`Invalid input for field/attribute ${field}. Additional properties are not allowed ('tag' was unexpected)`);
+    if (source === 'image' && destination === 'volume' && !size) throw badRequest("Block Device Mapping is Invalid: Images with destination_type 'volume' need to have a non-zero size specified");
+    if (source === 'blank' && destination === 'volume' && !size) throw badRequest("Block Device Mapping is Invalid: Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
+    if ((source === 'volume' || source === 'snapshot') && destination !== 'volume') throw badRequest('Block Device Mapping is Invalid: Mapping image to local is not supported.');
+    out.push({ source_type: source, destination_type: destination, boot_index: bootIndex, uuid, volume_size: size, delete_on_termination: deleteOnTermination, device_name: deviceName, volume_type: volumeType, tag });
+  });
+  return out;
+}
+
+/** The mappings a volume-backed server's snapshot image carries (`block_device_mapping`, `bdm_v2`). */
+function imageMappings(props: Record<string, string>): BlockDevice[] {
+  if (!props.block_device_mapping) return [];
+  let list: Array<Record<string, unknown>>;
+  try { list = JSON.parse(props.block_device_mapping) as Array<Record<string, unknown>>; } catch { return []; }
+  if (!Array.isArray(list)) return [];
+  return list.filter((m) => m && (m.snapshot_id || m.volume_id || m.source_type === 'blank')).map((m) => ({
+    source_type: m.snapshot_id ? 'snapshot' : m.volume_id ? 'volume' : 'blank', destination_type: 'volume',
+    boot_index: typeof m.boot_index === 'number' && m.boot_index >= 0 ? m.boot_index : null, uuid: (m.snapshot_id ?? m.volume_id ?? null) as string | null,
+    volume_size: typeof m.volume_size === 'number' ? m.volume_size : null, delete_on_termination: m.delete_on_termination === true,
+    device_name: typeof m.device_name === 'string' ? m.device_name : null, volume_type: typeof m.volume_type === 'string' ? m.volume_type : null,
+    tag: typeof m.tag === 'string' ? m.tag : null,
   }));
+}
+
+/**
+ * What Nova asks of block storage before it answers 202: existing volumes exist, are
+ * available (or multi-attach, from 2.60) and bootable when they are the root; snapshots and
+ * images exist and fit. Existing volumes decide the server's zone (no attach across zones).
+ */
+async function checkBlockDevices(req: FastifyRequest, deps: ComputeDeps, ctx: RequestContext, bdms: BlockDevice[], flavor: EmbeddedFlavor): Promise<{ zone: string | null; snapshotZone: string | null; bootImageProperties: Record<string, string> | null }> {
+  void flavor;
+  let zone: string | null = null;
+  let bootImageProperties: Record<string, string> | null = null;
+  let snapshotZone: string | null = null;
+  const seen = new Set<string>();
+  for (const b of bdms) {
+    if (b.destination_type !== 'volume') continue;
+    const volume = deps.volume!;
+    if (b.source_type === 'volume') {
+      const id = b.uuid!;
+      if (seen.has(id)) throw badRequest(`Block Device Mapping is Invalid: Volume ${id} is requested more than once.`);
+      seen.add(id);
+      const vol = await volume.getVolume(ctx, id).catch((err: ApiError) => {
+        if (err.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get volume ${id}.`);
+        throw err;
+      });
+      if (vol.multiattach && !mv(req, '2.60')) throw badRequest('Multiattach volumes are only supported starting with compute API version 2.60.');
+      const usable = vol.multiattach ? ['available', 'in-use'] : ['available'];
+      if (!usable.includes(vol.status)) throw badRequest(`Invalid volume: Volume ${id} status must be ${usable.join(' or ')} to reserve, but the current status is ${vol.status}.`);
+      if (b.boot_index === 0 && !vol.bootable) throw badRequest(`Block Device ${id} is not bootable.`);
+      if (zone && zone !== vol.availability_zone) throw badRequest('The availability zone between the server and its attached volumes do not match: volumes are in different availability zones.');
+      zone = vol.availability_zone;
+    } else if (b.source_type === 'snapshot') {
+      const snap = await volume.getSnapshot(ctx, b.uuid!).catch((err: ApiError) => {
+        if (err.status === 404) throw badRequest(`Block Device Mapping is Invalid: failed to get snapshot ${b.uuid}.`);
+        throw err;
+      });
+      if (b.volume_size !== null && b.volume_size < snap.size) throw badRequest(`Block Device Mapping is Invalid: volume_size ${b.volume_size} is smaller than the snapshot's ${snap.size} GiB.`);
+      // Snapshots live in their volume's zone: a server asked for nowhere in particular goes there
+      // (asked for elsewhere, it is accepted and its build fails, as the product documents say).
+      snapshotZone ??= (await volume.getVolume(ctx, snap.volume_id).catch(() => null))?.availability_zone ?? null;
+    } else if (b.source_type === 'image') {
+      const image = await deps.image.getImage(ctx, b.uuid!).catch((err: ApiError) => { if (err.status === 404) return null; throw err; });
+      if (!image) throw badRequest(`Image ${b.uuid} could not be found.`);
+      if (image.status !== 'active') throw badRequest(`Image ${b.uuid} is not active.`);
+      const minBytes = Math.max(image.size ?? 0, (image.min_disk ?? 0) * 1024 ** 3);
+      if ((b.volume_size ?? 0) * 1024 ** 3 < minBytes) {
+        throw badRequest(`Volume is smaller than the minimum size specified in image metadata. Volume size is ${(b.volume_size ?? 0) * 1024 ** 3} bytes, minimum size is ${minBytes} bytes.`);
+      }
+      if (b.boot_index === 0) {
+        bootImageProperties = JSON.parse((image as { properties: string }).properties ?? '{}') as Record<string, string>;
+        if (image.disk_format) bootImageProperties.disk_format = image.disk_format;
+      }
+    }
+  }
+  return { zone, snapshotZone, bootImageProperties };
+}
+
+/** Device names: the root is /dev/vda; others keep the name asked for when free, else the next free /dev/vdX. */
+export function assignDeviceNames(bdms: Array<{ boot_index: number | null; device_name: string | null; destination_type: string }>, taken: string[] = []): void {
+  const used = new Set<string>(taken);
+  const norm = (n: string) => (n.startsWith('/dev/') ? n : `/dev/${n}`);
+  for (const b of bdms) if (b.boot_index === 0) { b.device_name = norm(b.device_name ?? '/dev/vda'); used.add(b.device_name); }
+  if (![...used].some((n) => /^\/dev\/(v|s|xv|h)da$/.test(n))) used.add('/dev/vda');
+  for (const b of bdms) {
+    if (b.boot_index === 0 || b.destination_type !== 'volume') continue;
+    if (b.device_name && !used.has(norm(b.device_name))) { b.device_name = norm(b.device_name); used.add(b.device_name); continue; }
+    b.device_name = nextDevice(used);
+    used.add(b.device_name);
+  }
+}
+
+export function nextDevice(used: Set<string>): string {
+  for (let i = 1; i < 26 * 27; i++) {
+    const suffix = i < 26 ? String.fromCharCode(97 + i) : String.fromCharCode(96 + Math.floor(i / 26)) + String.fromCharCode(97 + (i % 26));
+    const name = `/dev/vd${suffix}`;
+    if (!used.has(name)) return name;
+  }
+  throw badRequest('No free device name.');
 }
 
 /**

@@ -5,9 +5,11 @@ import { ApiError } from '../../../platform/http/errors.js';
 import type { DeviceInterface } from '../../network/index.js';
 import { computeLimits } from '../logic/quota.js';
 import { VM } from '../logic/states.js';
-import type { InstanceRow } from '../store.js';
-import { badRequest, conflict, forbidden, mv, notFound, type ComputeDeps } from './common.js';
-import { isUuid } from './server-request.js';
+import type { BlockDeviceMappingRow, InstanceRow } from '../store.js';
+import { uuid } from '../../../platform/ids.js';
+import { callerOf } from '../logic/manager.js';
+import { badRequest, bool, conflict, forbidden, mv, notFound, type ComputeDeps } from './common.js';
+import { assignDeviceNames, isUuid } from './server-request.js';
 import { findServer, recordAction, requestIdOf } from './servers.js';
 import { novaSecurityGroupViews } from './proxies.js';
 
@@ -362,27 +364,150 @@ export async function serverResourceRoutes(app: FastifyInstance, deps: ComputeDe
     reply.status(204).send();
   });
 
-  // ---- volume attachments (no block storage service yet) ------------------------------
-  app.get('/v2.1/servers/:id/os-volume_attachments', async (req) => {
-    await server(req);
-    return { volumeAttachments: [] };
+  // ---- volume attachments (os-volume_attachments) ------------------------------------
+  const volumeBdms = (id: string) => db.selectFrom('block_device_mapping').selectAll().where('instance_id', '=', id).where('destination_type', '=', 'volume')
+    .where('volume_id', 'is not', null).orderBy('created_at').orderBy('id').execute();
+  const volumeAttachmentView = (req: FastifyRequest, inst: InstanceRow, b: BlockDeviceMappingRow, shown: boolean) => ({
+    // 2.89 drops the volume-id `id` from list and show, and adds Cinder's attachment id and the mapping's own id.
+    ...(shown && mv(req, '2.89') ? {} : { id: b.volume_id }),
+    serverId: inst.id, volumeId: b.volume_id, device: b.device_name,
+    ...(mv(req, '2.70') ? { tag: b.tag } : {}),
+    ...(mv(req, '2.79') ? { delete_on_termination: b.delete_on_termination === 1 } : {}),
+    ...(shown && mv(req, '2.89') ? { attachment_id: b.attachment_id, bdm_uuid: b.id } : {}),
   });
-  const noAttachment = async (req: FastifyRequest) => {
-    await server(req);
-    throw notFound(`volume_id not found: ${(req.params as { volume: string }).volume}`);
+  /** The states Nova attaches and detaches volumes in (shelved ones from 2.20). */
+  const volumeStates = (req: FastifyRequest) => [VM.ACTIVE, VM.PAUSED, VM.STOPPED, VM.RESIZED, VM.SOFT_DELETED, ...(mv(req, '2.20') ? [VM.SHELVED, VM.SHELVED_OFFLOADED] : [])];
+  const attachedBdm = async (inst: InstanceRow, volumeId: string) => {
+    const b = (await volumeBdms(inst.id)).find((x) => x.volume_id === volumeId);
+    if (!b) throw notFound(`volume_id not found: ${volumeId}`);
+    return b;
   };
-  app.get('/v2.1/servers/:id/os-volume_attachments/:volume', noAttachment);
-  app.put('/v2.1/servers/:id/os-volume_attachments/:volume', noAttachment);
-  app.delete('/v2.1/servers/:id/os-volume_attachments/:volume', noAttachment);
-  app.post('/v2.1/servers/:id/os-volume_attachments', async (req) => {
+  const fromVolume = (err: unknown): never => {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 413) throw forbidden(`Quota exceeded: ${err.message}`);
+    throw new ApiError(err.status, err.message);
+  };
+
+  app.get('/v2.1/servers/:id/os-volume_attachments', async (req) => {
     const inst = await server(req);
-    requireMember(req.ctx, 'os_compute_api:os-volumes-attachments:create');
+    const q = req.query as Record<string, string | undefined>;
+    let rows = await volumeBdms(inst.id);
+    const offset = q.offset === undefined ? 0 : Number(q.offset);
+    if (!Number.isInteger(offset) || offset < 0) throw badRequest(`Invalid input for query parameters offset. Value: ${q.offset}.`);
+    rows = rows.slice(offset);
+    if (q.limit !== undefined) {
+      const limit = Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 0) throw badRequest(`Invalid input for query parameters limit. Value: ${q.limit}.`);
+      rows = rows.slice(0, limit);
+    }
+    return { volumeAttachments: rows.map((b) => volumeAttachmentView(req, inst, b, true)) };
+  });
+  app.get('/v2.1/servers/:id/os-volume_attachments/:volume', async (req) => {
+    const inst = await server(req);
+    const b = await attachedBdm(inst, (req.params as { volume: string }).volume);
+    return { volumeAttachment: volumeAttachmentView(req, inst, b, true) };
+  });
+
+  app.post('/v2.1/servers/:id/os-volume_attachments', async (req) => {
+    const ctx = req.ctx;
+    const inst = await server(req);
+    requireMember(ctx, 'os_compute_api:os-volumes-attachments:create');
     const a = onlyKey(req, 'volumeAttachment') as Record<string, unknown> | null;
     if (!a || typeof a !== 'object' || Array.isArray(a)) throw badRequest(`Invalid input for field/attribute volumeAttachment. Value: ${JSON.stringify(a)}. ${JSON.stringify(a)} is not of type 'object'`);
+    const allowed = ['volumeId', 'device', ...(mv(req, '2.49') ? ['tag'] : []), ...(mv(req, '2.79') ? ['delete_on_termination'] : [])];
+    for (const k of Object.keys(a)) if (!allowed.includes(k)) throw badRequest(`Invalid input for field/attribute volumeAttachment. Value: ${JSON.stringify(a)}. Additional properties are not allowed ('${k}' was unexpected)`);
     if (a.volumeId === undefined) throw badRequest(`Invalid input for field/attribute volumeAttachment. Value: ${JSON.stringify(a)}. 'volumeId' is a required property`);
     if (typeof a.volumeId !== 'string' || !isUuid(a.volumeId)) throw badRequest(`Invalid input for field/attribute volumeId. Value: ${JSON.stringify(a.volumeId)}. ${JSON.stringify(a.volumeId)} is not a 'uuid'`);
-    checkLock(req.ctx, inst);
-    throw badRequest(`Block storage is not available in this cloud yet: volume ${a.volumeId} cannot be attached to server ${inst.id}.`);
+    let device: string | null = null;
+    if (a.device !== undefined && a.device !== null) {
+      if (typeof a.device !== 'string' || !/^(\/dev\/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$/.test(a.device)) {
+        throw badRequest(`Invalid input for field/attribute device. Value: ${JSON.stringify(a.device)}. ${JSON.stringify(a.device)} does not match '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$'`);
+      }
+      device = a.device;
+    }
+    let tag: string | null = null;
+    if (a.tag !== undefined && a.tag !== null) {
+      if (typeof a.tag !== 'string' || a.tag.length < 1 || a.tag.length > 60 || /[,/]/.test(a.tag)) throw badRequest(`Invalid input for field/attribute tag. Value: ${JSON.stringify(a.tag)}.`);
+      tag = a.tag;
+    }
+    const deleteOnTermination = a.delete_on_termination === undefined ? false : bool(a.delete_on_termination, 'delete_on_termination');
+    const volumeId = a.volumeId;
+    checkLock(ctx, inst);
+    checkState(inst, 'attach_volume', volumeStates(req));
+    if (!deps.volume) throw badRequest(`Block storage is not available in this cloud: volume ${volumeId} cannot be attached to server ${inst.id}.`);
+    const vol = await deps.volume.getVolume(ctx, volumeId).catch(fromVolume);
+    const existing = await volumeBdms(inst.id);
+    if (existing.some((b) => b.volume_id === volumeId)) throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
+    if (vol.multiattach && !mv(req, '2.60')) throw badRequest('Multiattach volumes are only supported starting with compute API version 2.60.');
+    const row = { boot_index: null, device_name: device, destination_type: 'volume' };
+    assignDeviceNames([row], existing.map((b) => b.device_name ?? '').filter(Boolean));
+    // Cinder reserves the volume now (one winner if two servers race for it); the hypervisor plugs it in later.
+    const { attachmentId } = await deps.volume.reserveAttachment(ctx, volumeId, { instanceId: inst.id, zone: inst.availability_zone }).catch(fromVolume);
+    const requestId = requestIdOf(req);
+    const bdm: BlockDeviceMappingRow = {
+      id: uuid(), instance_id: inst.id, source_type: 'volume', destination_type: 'volume', boot_index: null, device_name: row.device_name,
+      volume_id: volumeId, image_id: null, snapshot_id: null, volume_size: vol.size, volume_type: null,
+      delete_on_termination: deleteOnTermination ? 1 : 0, attachment_id: attachmentId, tag, created_at: now(),
+    };
+    try {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('block_device_mapping').values(bdm).execute();
+        await recordAction(trx, inst, 'attach_volume', ctx, requestId);
+        await deps.manager.enqueue(inst.id, { action: 'attachVolume', bdmId: bdm.id, ctx: callerOf(ctx), requestId }, trx);
+      });
+    } catch (err) {
+      await deps.volume.deleteAttachment(attachmentId).catch(() => undefined);
+      throw err;
+    }
+    return { volumeAttachment: volumeAttachmentView(req, inst, bdm, false) };
+  });
+
+  app.put('/v2.1/servers/:id/os-volume_attachments/:volume', async (req, reply) => {
+    const ctx = req.ctx;
+    const inst = await server(req);
+    const volumeId = (req.params as { volume: string }).volume;
+    const a = onlyKey(req, 'volumeAttachment') as Record<string, unknown> | null;
+    if (!a || typeof a !== 'object' || Array.isArray(a)) throw badRequest(`Invalid input for field/attribute volumeAttachment. Value: ${JSON.stringify(a)}. ${JSON.stringify(a)} is not of type 'object'`);
+    if (typeof a.volumeId !== 'string' || !isUuid(a.volumeId)) throw badRequest(`Invalid input for field/attribute volumeAttachment. Value: ${JSON.stringify(a)}. 'volumeId' is a required property`);
+    const b = await attachedBdm(inst, volumeId);
+    if (a.volumeId !== volumeId) {
+      if (!ctx.isAdmin) throw forbidden("Policy doesn't allow os_compute_api:os-volumes-attachments:swap to be performed.");
+      // Swapping the volume under a running guest needs the hypervisor to copy it; not offered.
+      throw conflict(`Swapping the volume of server ${inst.id} is not supported by this cloud.`);
+    }
+    requireMember(ctx, 'os_compute_api:os-volumes-attachments:update');
+    if (!mv(req, '2.85')) throw badRequest('The volume was unchanged: updating an attachment needs microversion 2.85 or later.');
+    for (const k of Object.keys(a)) {
+      if (!['volumeId', 'delete_on_termination', 'id', 'serverId', 'device', 'tag'].includes(k)) throw badRequest(`Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('${k}' was unexpected)`);
+    }
+    for (const k of ['id', 'serverId', 'device', 'tag'] as const) {
+      const cur = { id: b.volume_id, serverId: inst.id, device: b.device_name, tag: b.tag }[k];
+      if (a[k] !== undefined && a[k] !== cur) throw badRequest(`Invalid input for field/attribute ${k}: it cannot be changed.`);
+    }
+    checkLock(ctx, inst);
+    if (a.delete_on_termination !== undefined) {
+      await db.updateTable('block_device_mapping').set({ delete_on_termination: bool(a.delete_on_termination, 'delete_on_termination') ? 1 : 0 }).where('id', '=', b.id).execute();
+    }
+    reply.status(202).send();
+  });
+
+  app.delete('/v2.1/servers/:id/os-volume_attachments/:volume', async (req, reply) => {
+    const ctx = req.ctx;
+    const inst = await server(req);
+    requireMember(ctx, 'os_compute_api:os-volumes-attachments:delete');
+    const volumeId = (req.params as { volume: string }).volume;
+    checkLock(ctx, inst);
+    if (deps.volume && isUuid(volumeId)) await deps.volume.getVolume(ctx, volumeId).catch(fromVolume);
+    const b = await attachedBdm(inst, volumeId);
+    checkState(inst, 'detach_volume', volumeStates(req));
+    if (b.boot_index === 0) throw badRequest("Can't detach root device volume");
+    if (!b.attachment_id) throw badRequest(`Invalid volume: volume ${volumeId} is still being attached.`);
+    const requestId = requestIdOf(req);
+    await db.transaction().execute(async (trx) => {
+      await recordAction(trx, inst, 'detach_volume', ctx, requestId);
+      await deps.manager.enqueue(inst.id, { action: 'detachVolume', bdmId: b.id, ctx: callerOf(ctx), requestId }, trx);
+    });
+    reply.status(202).send();
   });
 
   // ---- virtual interfaces (nova-network only; removed upstream) -----------------------

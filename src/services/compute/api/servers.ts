@@ -53,6 +53,20 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
     const plan = await planBuild(req, deps, ctx, s, body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints']);
     const reservation = `r-${uuid().replace(/-/g, '').slice(0, 8)}`;
     const requestId = requestIdOf(req);
+    const ids = Array.from({ length: plan.maxCount }, () => uuid());
+    // Existing volumes are reserved for the server before it exists (Cinder's attachment_create),
+    // outside the compute transaction: a second server asking for the same volume is refused now.
+    const reserved = new Map<string, string>();
+    try {
+      for (const b of plan.blockDevices) {
+        if (b.source_type !== 'volume' || b.destination_type !== 'volume') continue;
+        const { attachmentId } = await deps.volume!.reserveAttachment(ctx, b.uuid!, { instanceId: ids[0]!, zone: plan.zone });
+        reserved.set(b.uuid!, attachmentId);
+      }
+    } catch (err) {
+      for (const a of reserved.values()) await deps.volume!.deleteAttachment(a).catch(() => undefined);
+      throw err;
+    }
     const created = await db.transaction().execute(async (trx) => {
       // As Nova: as many as fit between min_count and max_count, or the quota error for min_count.
       let count = plan.maxCount;
@@ -72,7 +86,7 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       for (let i = 0; i < count; i++) {
         const displayName = count > 1 ? `${plan.name}-${i + 1}` : plan.name;
         const row: InstanceRow = {
-          id: uuid(), project_id: ctx.projectId!, user_id: ctx.userId, name: displayName,
+          id: ids[i]!, project_id: ctx.projectId!, user_id: ctx.userId, name: displayName,
           hostname: plan.hostname && count === 1 ? plan.hostname : hostnameOf(displayName), description: plan.description,
           vm_state: VM.BUILDING, task_state: 'scheduling', power_state: POWER_STATE.NOSTATE,
           flavor: JSON.stringify(plan.flavor), old_flavor: null, new_flavor: null, image_ref: plan.imageRef, key_name: plan.keyName, key_data: plan.keyData,
@@ -80,7 +94,7 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
           locked: 0, locked_by: null, locked_reason: null, access_ip_v4: plan.accessIPv4, access_ip_v6: plan.accessIPv6, progress: 0,
           reservation_id: reservation, launch_index: i, metadata: JSON.stringify(plan.metadata),
           system_metadata: JSON.stringify({
-            disk_config: plan.diskConfig, ...(plan.forcedHost ? { forced_host: plan.forcedHost } : {}),
+            disk_config: plan.diskConfig, ...(plan.forcedHost ? { forced_host: plan.forcedHost } : {}), ...(plan.volumeBacked ? { boot_from_volume: 'True' } : {}),
             ...Object.fromEntries(Object.entries(plan.imageProperties).map(([k, v]) => [`image_${k}`, String(v)])),
           }),
           security_groups: JSON.stringify(plan.securityGroups), requested_networks: JSON.stringify(plan.networks), scheduler_hints: JSON.stringify(plan.hints),
@@ -89,12 +103,24 @@ export async function serverRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
         };
         await trx.insertInto('instance').values(row).execute();
         if (plan.tags.length) await trx.insertInto('instance_tag').values(plan.tags.map((tag) => ({ instance_id: row.id, tag }))).execute();
+        for (const b of plan.blockDevices.filter((x) => x.destination_type === 'volume')) {
+          await trx.insertInto('block_device_mapping').values({
+            id: uuid(), instance_id: row.id, source_type: b.source_type, destination_type: 'volume', boot_index: b.boot_index, device_name: b.device_name,
+            volume_id: b.source_type === 'volume' ? b.uuid : null, image_id: b.source_type === 'image' ? b.uuid : null,
+            snapshot_id: b.source_type === 'snapshot' ? b.uuid : null, volume_size: b.volume_size, volume_type: b.volume_type,
+            delete_on_termination: b.delete_on_termination ? 1 : 0, attachment_id: b.source_type === 'volume' ? reserved.get(b.uuid!) ?? null : null,
+            tag: b.tag, created_at: t + (b.boot_index === 0 ? 0 : 1),
+          }).execute();
+        }
         if (plan.groupId) await trx.insertInto('server_group_member').values({ group_id: plan.groupId, instance_id: row.id }).execute();
         await recordAction(trx, row, 'create', ctx, count > 1 ? `${requestId}-${i}` : requestId);
         await deps.manager.enqueue(row.id, { action: 'build', ctx: callerOf(ctx), requestId: count > 1 ? `${requestId}-${i}` : requestId }, trx);
         rows.push(row);
       }
       return rows;
+    }).catch(async (err) => {
+      for (const a of reserved.values()) await deps.volume!.deleteAttachment(a).catch(() => undefined);
+      throw err;
     });
     reply.status(202);
     if (plan.returnReservationId) return { reservation_id: reservation };

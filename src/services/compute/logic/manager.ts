@@ -5,6 +5,7 @@ import { now } from '../../../platform/clock.js';
 import { uuid } from '../../../platform/ids.js';
 import type { ImageService } from '../../image/index.js';
 import type { NetworkService } from '../../network/index.js';
+import type { VolumeService } from '../../volume/index.js';
 import { POWER_STATE, type GuestSpec, type VirtDriver } from '../drivers/virt/driver.js';
 import { nextId, type ComputeTables, type EmbeddedFlavor, type InstanceRow } from '../store.js';
 import { NoValidHost, releaseAllocations, schedule, type RequestSpec } from './scheduler.js';
@@ -34,6 +35,7 @@ export type ComputeTask =
   | { action: 'shelve'; imageId: string | null; ctx: CallerContext; requestId: string }
   | { action: 'attachInterface'; portId: string; created: boolean; ctx: CallerContext; requestId: string }
   | { action: 'detachInterface'; portId: string; ctx: CallerContext; requestId: string }
+  | { action: 'attachVolume' | 'detachVolume'; bdmId: string; ctx: CallerContext; requestId: string }
   | { action: 'evacuate' | 'liveMigrate'; host: string | null; ctx: CallerContext; requestId: string };
 
 export interface RequestedNetwork { network_id?: string; port_id?: string; fixed_ip?: string; tag?: string }
@@ -47,6 +49,7 @@ export class ComputeManager {
     private driver: VirtDriver,
     private network: NetworkService,
     private image: ImageService,
+    private volume: VolumeService | null = null,
   ) {}
 
   register(): void {
@@ -100,6 +103,9 @@ export class ComputeManager {
       if (task.action === 'build' || task.action === 'unshelve') {
         await this.cleanupFailedBuild(id);
         await this.fail(id, err);
+      } else if (task.action === 'attachVolume' || task.action === 'detachVolume') {
+        // The server is fine; a failed attach is undone (the volume is free again), a failed detach stays attached.
+        if (task.action === 'attachVolume') await this.undoAttach(task.bdmId).catch(() => undefined);
       } else if (task.action === 'createImage' || task.action === 'attachInterface' || task.action === 'detachInterface') {
         // The server is fine; only the image upload (e.g. its image was deleted meanwhile) or the hot-plug failed.
         if (task.action === 'createImage') await this.set(id, { task_state: null });
@@ -168,6 +174,8 @@ export class ComputeManager {
       }
       case 'detachInterface':
         return d.detachInterface(id, task.portId);
+      case 'attachVolume': return this.attachVolume(inst, task.bdmId);
+      case 'detachVolume': return this.detachVolume(inst, task.bdmId);
       case 'evacuate':
       case 'liveMigrate':
         return this.move(inst, task.host, task.action === 'liveMigrate', task.ctx);
@@ -191,8 +199,9 @@ export class ComputeManager {
     };
   }
 
+  /** Booted from a volume: no image, or an image whose mappings make the root disk a volume. */
   isVolumeBacked(inst: InstanceRow): boolean {
-    return !inst.image_ref;
+    return !inst.image_ref || (JSON.parse(inst.system_metadata) as Record<string, string>).boot_from_volume === 'True';
   }
 
   private async groupOf(instanceId: string): Promise<RequestSpec['group']> {
@@ -235,6 +244,8 @@ export class ComputeManager {
     await this.plugNetworks(inst, host, zone, caller);
     if (!(await this.instance(id))) return;
     await this.set(id, { task_state: 'block_device_mapping' });
+    await this.prepareVolumes(inst, host, zone, caller);
+    if (!(await this.instance(id))) return;
     await this.set(id, { task_state: 'spawning' });
     await this.driver.spawn(await this.guestSpec(inst, host, flavor));
     if (!(await this.instance(id))) { await this.driver.destroy(id); return; }
@@ -332,10 +343,100 @@ export class ComputeManager {
     await this.db.transaction().execute((trx) => releaseAllocations(trx, id));
   }
 
+  // ---- volumes ------------------------------------------------------------------------
+
+  private needVolume(): VolumeService {
+    if (!this.volume) throw new Error('this cloud runs no block storage service');
+    return this.volume;
+  }
+
+  private bdms(instanceId: string) {
+    return this.db.selectFrom('block_device_mapping').selectAll().where('instance_id', '=', instanceId).where('destination_type', '=', 'volume')
+      .orderBy('created_at').orderBy('id').execute();
+  }
+
+  /**
+   * Boot from volume: each volume mapping gets its volume (made from the image, the
+   * snapshot or blank, in the server's zone, when the mapping has none yet), waits for it to
+   * be available, and attaches it. Safe to run again after a crash: a mapping that already
+   * has its volume or attachment keeps it.
+   */
+  private async prepareVolumes(inst: InstanceRow, host: string, zone: string | null, caller: CallerContext): Promise<void> {
+    const rows = await this.bdms(inst.id);
+    if (!rows.length) return;
+    const volume = this.needVolume();
+    const ctx = serviceContext(caller);
+    const budget = 600_000;
+    for (const b of rows) {
+      let volumeId = b.volume_id;
+      if (!volumeId) {
+        if (b.source_type === 'snapshot' && b.snapshot_id) await volume.waitForSnapshot(b.snapshot_id, ['available'], budget);
+        const v = await volume.createVolume(ctx, {
+          size: b.volume_size, name: '', description: null, volumeType: b.volume_type, availabilityZone: zone,
+          ...(b.source_type === 'image' ? { imageId: b.image_id } : {}), ...(b.source_type === 'snapshot' ? { snapshotId: b.snapshot_id } : {}),
+        });
+        volumeId = v.id;
+        await this.db.updateTable('block_device_mapping').set({ volume_id: volumeId }).where('id', '=', b.id).execute();
+      }
+      const v = await volume.waitForVolume(volumeId, ['available', 'reserved', 'in-use', 'attaching'], budget);
+      let attachmentId = b.attachment_id;
+      if (!attachmentId) {
+        attachmentId = (await volume.reserveAttachment(ctx, volumeId, { instanceId: inst.id, zone })).attachmentId;
+        await this.db.updateTable('block_device_mapping').set({ attachment_id: attachmentId }).where('id', '=', b.id).execute();
+      }
+      await volume.completeAttachment(attachmentId, { host, mountpoint: b.device_name });
+      if (b.boot_index === 0 && v.image_id) {
+        const fresh = (await this.instance(inst.id)) ?? inst;
+        const sys = JSON.parse(fresh.system_metadata) as Record<string, string>;
+        if (sys.boot_volume_image_id !== v.image_id) await this.set(inst.id, { system_metadata: JSON.stringify({ ...sys, boot_volume_image_id: v.image_id }) });
+      }
+    }
+  }
+
+  /** Server delete: every volume is detached; those marked delete_on_termination are deleted. */
+  private async releaseVolumes(inst: InstanceRow, caller: CallerContext): Promise<void> {
+    const rows = await this.bdms(inst.id);
+    if (!rows.length || !this.volume) return;
+    const ctx = serviceContext(caller);
+    for (const b of rows) {
+      if (b.attachment_id) await this.volume.deleteAttachment(b.attachment_id);
+      else if (b.volume_id) await this.volume.detachVolume(ctx, b.volume_id, inst.id).catch(() => undefined);
+      if (b.delete_on_termination && b.volume_id) {
+        await this.volume.deleteVolume(ctx, b.volume_id).catch((err) => this.platform.log.warn({ err, volume: b.volume_id }, 'delete_on_termination: volume not deleted'));
+      }
+    }
+  }
+
+  /** os-volume_attachments create: the hypervisor plugs the volume in, then Cinder's attachment completes (in-use). */
+  private async attachVolume(inst: InstanceRow, bdmId: string): Promise<void> {
+    const b = await this.db.selectFrom('block_device_mapping').selectAll().where('id', '=', bdmId).executeTakeFirst();
+    if (!b?.volume_id || !b.attachment_id) return;
+    // A shelved-offloaded server has no guest: the volume is attached in the records, plugged in at unshelve.
+    if (inst.host && inst.vm_state !== VM.SHELVED_OFFLOADED) await this.driver.attachVolume(inst.id, b.volume_id, b.device_name ?? '');
+    await this.needVolume().completeAttachment(b.attachment_id, { host: inst.host, mountpoint: b.device_name });
+  }
+
+  private async undoAttach(bdmId: string): Promise<void> {
+    const b = await this.db.selectFrom('block_device_mapping').selectAll().where('id', '=', bdmId).executeTakeFirst();
+    if (!b) return;
+    if (b.attachment_id) await this.volume?.deleteAttachment(b.attachment_id);
+    await this.db.deleteFrom('block_device_mapping').where('id', '=', bdmId).execute();
+  }
+
+  /** os-volume_attachments delete: unplugged from the guest, the attachment deleted, the mapping gone. Idempotent. */
+  private async detachVolume(inst: InstanceRow, bdmId: string): Promise<void> {
+    const b = await this.db.selectFrom('block_device_mapping').selectAll().where('id', '=', bdmId).executeTakeFirst();
+    if (!b) return;
+    if (inst.host && inst.vm_state !== VM.SHELVED_OFFLOADED && b.volume_id) await this.driver.detachVolume(inst.id, b.volume_id);
+    if (b.attachment_id) await this.needVolume().deleteAttachment(b.attachment_id);
+    await this.db.deleteFrom('block_device_mapping').where('id', '=', bdmId).execute();
+  }
+
   private async destroy(inst: InstanceRow, _caller: CallerContext): Promise<void> {
     const id = inst.id;
     await this.driver.destroy(id);
     await this.unplugNetworks(inst);
+    await this.releaseVolumes(inst, _caller);
     const t = now();
     await this.db.transaction().execute(async (trx) => {
       await releaseAllocations(trx, id);
@@ -343,6 +444,7 @@ export class ComputeManager {
       for (const m of migrations) await releaseAllocations(trx, m.uuid);
       await trx.deleteFrom('server_group_member').where('instance_id', '=', id).execute();
       await trx.deleteFrom('instance_tag').where('instance_id', '=', id).execute();
+      await trx.deleteFrom('block_device_mapping').where('instance_id', '=', id).execute();
       await trx.updateTable('instance').set({ deleted: 1, deleted_at: t, terminated_at: t, vm_state: VM.DELETED, task_state: null, power_state: POWER_STATE.NOSTATE, updated_at: t })
         .where('id', '=', id).execute();
     });

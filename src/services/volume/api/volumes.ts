@@ -57,7 +57,7 @@ export async function volumeRoutes(app: FastifyInstance, d: VolumeDeps): Promise
       size: volSize, name, description, volumeType: (vt as string | null | undefined) ?? null, availabilityZone: (az as string | null | undefined) ?? null,
       imageId: (imageRaw as string | undefined) || null, snapshotId, sourceVolId,
       metadata: b.metadata === undefined || b.metadata === null ? {} : metadataMap(b.metadata),
-      multiattach: b.multiattach === undefined ? false : bool(b.multiattach, 'multiattach'),
+      multiattach: b.multiattach === undefined ? false : bool(b.multiattach, 'multiattach'), legacyMultiattach: !mv(req, '3.50'),
     });
     reply.status(202);
     return { volume: (await show(req, [row], false))[0] };

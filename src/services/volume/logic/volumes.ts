@@ -32,6 +32,8 @@ export interface NewVolume {
   sourceVolId?: string | null;
   metadata?: Record<string, string>;
   multiattach?: boolean;
+  /** The request's own `multiattach` flag counts (Cinder before 3.50); from 3.50 only the type decides. */
+  legacyMultiattach?: boolean;
 }
 
 /** The availability zones volumes live in: the compute zones (volumes are local to a zone). */
@@ -93,10 +95,11 @@ export async function createVolume(d: VolumeLogicDeps, ctx: RequestContext, req:
   }
   if (zone && !zones.includes(zone)) throw new ApiError(400, `Invalid input received: Availability zone '${zone}' is invalid.`);
   zone ??= zones[0]!;
-  const multiattach = await typeIsMultiattach(d.db, typeId);
+  let multiattach = await typeIsMultiattach(d.db, typeId);
   if (req.multiattach && !multiattach) {
-    // Cinder ≥ 3.50 takes multi-attach from the type only; asking without such a type is refused.
-    throw new ApiError(400, 'Invalid input received: multiattach is set by the volume type: use a multiattach type (ssd-multiattach or hdd-multiattach).');
+    // Before 3.50 Cinder took the flag from the request; since then a multiattach type is needed.
+    if (!req.legacyMultiattach) throw new ApiError(400, 'Invalid input received: multiattach is set by the volume type: use a multiattach type (ssd-multiattach or hdd-multiattach).');
+    multiattach = true;
   }
 
   const t = now();
