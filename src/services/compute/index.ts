@@ -48,6 +48,7 @@ export function computeService(): ComputeService {
       await bootstrapCompute(db, platform.dialect, driver);
       const manager = new ComputeManager(db, platform, driver, network, image, volume);
       manager.register();
+      volume?.onVolumeExtended((e) => manager.volumeExtended(e.volumeId, e.instanceIds, e.ctx));
       deps = { platform, db, image, network, volume, driver, manager };
     },
     get driver() { return need().driver; },

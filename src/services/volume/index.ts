@@ -8,7 +8,7 @@ import { volumeMigrations } from './migrations.js';
 import { volumeDb, type VolumeRow } from './store.js';
 import { bootstrapVolume } from './bootstrap.js';
 import { fileBackend } from './drivers/backend/file.js';
-import { VolumeManager } from './logic/manager.js';
+import { VolumeManager, type VolumeExtended } from './logic/manager.js';
 import { visibleSnapshot, visibleVolume } from './logic/access.js';
 import { createVolume, deleteVolume, type NewVolume } from './logic/volumes.js';
 import { createSnapshot, deleteSnapshot } from './logic/snapshots.js';
@@ -32,6 +32,8 @@ export interface VolumeService extends ServiceModule {
   deleteVolume(ctx: RequestContext, volumeId: string): Promise<void>;
   /** Where a hypervisor finds a volume's bytes. */
   locate(volumeId: string): string;
+  /** Calls `listener` after an attached volume grew, with the servers it is attached to (Nova's `volume-extended`). */
+  onVolumeExtended(listener: (e: VolumeExtended) => Promise<void>): void;
 
   // ---- what compute needs to boot from, attach and detach volumes ----
   /**
@@ -121,6 +123,7 @@ export function volumeService(): VolumeService {
       await deleteVolume(d, ctx, await visibleVolume(d.db, ctx, id));
     },
     locate: (id) => need().backend.locate(id),
+    onVolumeExtended: (listener) => need().manager.onExtended(listener),
 
     async reserveAttachment(ctx, id, req) {
       const d = need();

@@ -298,4 +298,21 @@ describe('compute: volumes', () => {
     expect((await api('DELETE', `/os-volumes/${created.volume.id}`)).status).toBe(202);
     await vc.waitFor(`/${demoProject}/volumes/${created.volume.id}`, 'volume', demo, ['deleted']);
   });
+
+  it('records extend_volume on the server when an attached volume grows (3.42)', async () => {
+    const sid = await imageServer('grow');
+    const vol = await newVolume({ name: 'grow-data' });
+    await ok('POST', `/servers/${sid}/os-volume_attachments`, { volumeAttachment: { volumeId: vol.id } });
+    await vc.waitFor(`/${demoProject}/volumes/${vol.id}`, 'volume', demo, ['in-use']);
+    expect((await vc.cinder('POST', `/${demoProject}/volumes/${vol.id}/action`, demo, { 'os-extend': { new_size: 2 } })).status).toBe(400);
+    await vc.ok('POST', `/${demoProject}/volumes/${vol.id}/action`, demo, { 'os-extend': { new_size: 2 } }, 202, '3.42');
+    expect((await vc.waitFor(`/${demoProject}/volumes/${vol.id}`, 'volume', demo, ['in-use'])).size).toBe(2);
+    await settle();
+    const actions = (await ok('GET', `/servers/${sid}/os-instance-actions`)).instanceActions;
+    const extend = actions.find((a: { action: string }) => a.action === 'extend_volume');
+    expect(extend).toBeDefined();
+    const detail = (await ok('GET', `/servers/${sid}/os-instance-actions/${extend.request_id}`, undefined, 200, c.adminToken)).instanceAction;
+    expect(detail.events).toEqual([expect.objectContaining({ event: 'compute_extend_volume', result: 'Success' })]);
+    expect(detail.events[0].finish_time).toBeTruthy();
+  });
 });

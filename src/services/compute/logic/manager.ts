@@ -69,6 +69,26 @@ export class ComputeManager {
     await this.db.updateTable('instance').set({ ...values, updated_at: now() }).where('id', '=', id).execute();
   }
 
+  /**
+   * Cinder grew a volume attached to these servers (Nova's `volume-extended` event): each gets
+   * an `extend_volume` instance action whose `compute_extend_volume` event finishes once the
+   * hypervisor has been told (the fake one has nothing to resize).
+   */
+  async volumeExtended(volumeId: string, instanceIds: string[], caller: CallerContext): Promise<void> {
+    for (const id of instanceIds) {
+      const inst = await this.instance(id);
+      if (!inst) continue;
+      const requestId = `req-${uuid()}`;
+      const t = now();
+      await this.db.insertInto('instance_action').values({
+        request_id: requestId, instance_id: id, action: 'extend_volume', project_id: inst.project_id, user_id: caller.userId, message: null, start_time: t, updated_at: t,
+      }).execute();
+      await this.event(requestId, 'compute_extend_volume', inst.host, async () => {
+        this.platform.log.debug({ instance: id, volume: volumeId }, 'attached volume extended');
+      });
+    }
+  }
+
   private async event(requestId: string, event: string, host: string | null, work: () => Promise<void>): Promise<void> {
     const start = now();
     await this.db.insertInto('instance_action_event').values({ request_id: requestId, event, host, result: null, traceback: null, start_time: start, finish_time: null })

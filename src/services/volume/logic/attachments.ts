@@ -220,6 +220,9 @@ export async function rollDetaching(d: VolumeLogicDeps, volumeId: string): Promi
 export async function detach(d: VolumeLogicDeps, volumeId: string, attachmentId: string | null, force = false): Promise<void> {
   await underVolumeLock(d, volumeId, async (trx, vol) => {
     const atts = await attachmentsOf(trx, vol.id);
+    // A volume attached nowhere has nothing to detach: Cinder accepts the call and does nothing
+    // (clients clean up with a detach that may come after a forced one).
+    if (!atts.length && !attachmentId && vol.status === 'available') return;
     if (!force && !['in-use', 'detaching', 'attaching', 'reserved'].includes(vol.status)) {
       throw invalidVolume(`Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach. Currently: status: '${vol.status}', attach_status: '${vol.attach_status}.'`);
     }

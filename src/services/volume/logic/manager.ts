@@ -36,8 +36,15 @@ export const SNAPSHOT_TASK = 'volume.snapshot';
 /** Image properties Cinder never copies into volume_image_metadata. */
 const NOT_COPIED = new Set(['owner', 'visibility', 'protected', 'os_hidden', 'status', 'created_at', 'updated_at', 'tags', 'os_hash_algo', 'os_hash_value']);
 
+/** What Cinder tells Nova after growing an attached volume (Nova's `volume-extended` external event). */
+export interface VolumeExtended { volumeId: string; size: number; instanceIds: string[]; ctx: CallerContext }
+
 export class VolumeManager {
+  private extendedListeners: Array<(e: VolumeExtended) => Promise<void>> = [];
   constructor(private db: Kysely<VolumeTables>, private platform: Platform, private backend: VolumeBackend, private image: ImageService) {}
+
+  /** Compute listens here to learn that an attached volume grew (it records `extend_volume` on the server). */
+  onExtended(listener: (e: VolumeExtended) => Promise<void>): void { this.extendedListeners.push(listener); }
 
   register(): void {
     this.platform.tasks.handle(VOLUME_TASK, (t) => this.runVolume(t.resourceId, t.payload as VolumeTask));
@@ -134,10 +141,16 @@ export class VolumeManager {
         });
         return;
       }
-      case 'extend':
+      case 'extend': {
         await this.backend.extend(id, task.size);
         await this.set(id, { size: task.size, status: await this.restingStatus(id), previous_status: null });
+        const servers = await this.db.selectFrom('volume_attachment').select('instance_uuid').where('volume_id', '=', id).where('attach_status', '=', 'attached').execute();
+        const instanceIds = [...new Set(servers.map((a) => a.instance_uuid).filter((x): x is string => !!x))];
+        for (const listener of instanceIds.length ? this.extendedListeners : []) {
+          await listener({ volumeId: id, size: task.size, instanceIds, ctx: task.ctx }).catch((err: unknown) => this.platform.log.warn({ err, volume: id }, 'volume-extended listener failed'));
+        }
         return;
+      }
       case 'revert':
         await this.backend.cloneVolume({ snapshotId: task.snapshotId }, id, vol.size);
         await this.set(id, { status: await this.restingStatus(id) });
