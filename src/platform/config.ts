@@ -55,6 +55,10 @@ export interface Config {
     /** How long each fake hypervisor operation takes, so clients see transitional states. */
     fakeDelayMs: number;
   };
+  volume: {
+    /** Where backups go: `object` (Object Storage, the owner's `volumebackups` container) or `fs` (files in the data directory). */
+    backupStore: 'object' | 'fs';
+  };
 }
 
 export const DEFAULT_PORT = 8774;
@@ -112,6 +116,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       fakeHostMemoryMb: envInt('STRATUS_FAKE_HOST_MEMORY_MB', 512 * 1024),
       fakeHostDiskGb: envInt('STRATUS_FAKE_HOST_DISK_GB', 4096),
       fakeDelayMs: envInt('STRATUS_FAKE_DELAY_MS', 50),
+    },
+    volume: {
+      backupStore: process.env.STRATUS_VOLUME_BACKUP_STORE === 'fs' ? 'fs' : 'object',
     },
     ...overrides,
   };

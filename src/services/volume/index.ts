@@ -4,6 +4,8 @@ import type { Platform, ServiceModule } from '../../platform/service.js';
 import type { RequestContext } from '../../platform/auth/context.js';
 import { novaError } from '../../platform/http/errors.js';
 import type { ImageService } from '../image/index.js';
+import type { ObjectService } from '../object/index.js';
+import { objectBackupStore } from './drivers/backup/object.js';
 import { volumeMigrations } from './migrations.js';
 import { volumeDb, type VolumeRow } from './store.js';
 import { bootstrapVolume } from './bootstrap.js';
@@ -106,12 +108,17 @@ export function volumeService(): VolumeService {
       const backend = fileBackend(join(platform.config.dataDir, 'volumes'));
       const manager = new VolumeManager(db, platform, backend, image);
       manager.register();
-      deps = { platform, db, image, backend, manager };
+      // Backups go to Object Storage when it runs (Cinder's Swift backup driver), else to files.
+      const object = services.find((s) => s.type === 'object-store') as ObjectService | undefined;
+      const backupStore = object && platform.config.volume.backupStore === 'object'
+        ? objectBackupStore(object, async (id) => (await db.selectFrom('backup').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id ?? null)
+        : undefined;
+      deps = { platform, db, image, backend, manager, backupStore };
     },
     async routes(app: FastifyInstance) {
       const d = {
         get platform() { return need().platform; }, get db() { return need().db; }, get image() { return need().image; },
-        get backend() { return need().backend; }, get manager() { return need().manager; },
+        get backend() { return need().backend; }, get manager() { return need().manager; }, get backupStore() { return need().backupStore; },
       } as VolumeDeps;
       microversions(app);
       for (const routes of VOLUME_ROUTES) await routes(app, d);

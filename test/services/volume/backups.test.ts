@@ -58,7 +58,8 @@ describe('volume backups', () => {
   };
 
   beforeAll(async () => {
-    c = await testCloud();
+    // The file store, so the tests can look at (and corrupt) the chunk files themselves.
+    c = await testCloud({ volume: { backupStore: 'fs' } });
     demo = await c.login('demo', 'demo-secret');
     const t = c.adminToken;
     pid = (await c.api('GET', '/identity/v3/projects?name=demo', { token: t })).body.projects[0].id;

@@ -8,6 +8,7 @@ import type { VolumeTables } from '../store.js';
 import type { ImageService } from '../../image/index.js';
 import type { VolumeBackend } from '../drivers/backend/driver.js';
 import type { VolumeManager } from '../logic/manager.js';
+import type { BackupStore } from '../drivers/backup/driver.js';
 
 /** What every block-storage route gets: the platform, its tables, the image service, the backend and the manager. */
 export interface VolumeDeps {
@@ -16,6 +17,8 @@ export interface VolumeDeps {
   image: ImageService;
   backend: VolumeBackend;
   manager: VolumeManager;
+  /** Where backups are kept (Object Storage when it runs, else files); see logic/backups.ts. */
+  backupStore?: BackupStore;
 }
 
 /** Cinder's microversions: 3.0 up to 3.71 (Caracal's ceiling is higher; 3.71 is what the product documents' cloud runs). */

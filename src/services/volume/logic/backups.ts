@@ -46,7 +46,7 @@ export function backupDeps(d: VolumeLogicDeps): BackupDeps {
   if (known) return known;
   const bd: BackupDeps = {
     platform: d.platform, db: d.db, image: d.image, backend: d.backend, manager: d.manager,
-    store: fsBackupStore(join(d.platform.config.dataDir, 'backups')),
+    store: d.backupStore ?? fsBackupStore(join(d.platform.config.dataDir, 'backups')),
     chunks: DEFAULT_CHUNK_OPTIONS,
   };
   started.set(d.platform, bd);

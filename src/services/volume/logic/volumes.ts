@@ -11,6 +11,7 @@ import { writeMetadata, type VolumeRow, type VolumeTables } from '../store.js';
 import { defaultType, resolveType, typeIsMultiattach, visibleSnapshot, visibleVolume } from './access.js';
 import { checkVolumeQuota, lockQuota } from './quota.js';
 import type { VolumeManager, VolumeSource } from './manager.js';
+import type { BackupStore } from '../drivers/backup/driver.js';
 
 /** What the volume logic needs; the API and the public interface both hand it over. */
 export interface VolumeLogicDeps {
@@ -19,6 +20,7 @@ export interface VolumeLogicDeps {
   image: ImageService;
   backend: VolumeBackend;
   manager: VolumeManager;
+  backupStore?: BackupStore;
 }
 
 export interface NewVolume {
