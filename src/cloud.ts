@@ -47,7 +47,9 @@ export async function startCloud(overrides: Partial<Config> = {}): Promise<Cloud
     const compute = computeService();
     const volume = volumeService();
     const object = objectService();
-    const services: ServiceModule[] = [identity, image, network, volume, compute, object];
+    // The S3 API works on the object service's data, with EC2 credentials checked by identity.
+    const s3 = object.s3(identity);
+    const services: ServiceModule[] = [identity, image, network, volume, compute, object, s3];
     const migrations = Object.assign({}, taskMigrations, ...services.map((s) => s.migrations));
     database = await openDatabase(config.database, config.dataDir, migrations);
     let baseUrl = config.publicUrl ?? '';

@@ -18,7 +18,16 @@ export async function buildServer(platform: Platform, services: ServiceModule[])
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     // Neutron still accepts the old `.json` format suffix (Tempest's network clients send it).
-    rewriteUrl: (req) => (req.url ?? '/').replace(/^(\/network\/[^?]*?)\.json(\?|$)/, '$1$2'),
+    // S3 clients talk to the root (`/bucket/key`) or to `bucket.<host>`: a request carrying an
+    // AWS signature (header or presigned query), or addressed to `<bucket>.s3.<domain>`, goes
+    // to the S3 API under /s3 (it reads the original URL back for signatures and paths).
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      const auth = req.headers.authorization ?? '';
+      if (auth.startsWith('AWS4-HMAC-SHA256 ') || auth.startsWith('AWS ') || /[?&]X-Amz-(Algorithm|Signature)=/.test(url)
+        || /^[^:]+\.s3\.[^:]/i.test(req.headers.host ?? '')) return `/s3${url.startsWith('/') ? '' : '/'}${url}`;
+      return url.replace(/^(\/network\/[^?]*?)\.json(\?|$)/, '$1$2');
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 

@@ -22,6 +22,9 @@ import { catalogRoutes } from './api/catalog.js';
 import { ec2Routes } from './api/ec2tokens.js';
 import { v2Routes } from './api/v2.js';
 import { policyRoutes } from './api/policies.js';
+import { ec2Signer, type Ec2Signer } from './logic/ec2-signer.js';
+
+export type { Ec2Signer } from './logic/ec2-signer.js';
 
 /**
  * The identity service (Keystone v3). Its public interface for other services is
@@ -34,6 +37,12 @@ export interface IdentityService extends ServiceModule {
   /** The id of a project of the Default domain by name (bootstrap data of other services). */
   projectIdByName(name: string): Promise<string | null>;
   core(): Identity;
+  /**
+   * EC2 credential by access key, for services that check AWS signatures themselves (the
+   * S3 API): the SigV4 signing key and, after the signature checked out, the caller.
+   * Null for an unknown key.
+   */
+  ec2Signer(access: string): Promise<Ec2Signer | null>;
 }
 
 export function identityService(): IdentityService {
@@ -78,5 +87,6 @@ export function identityService(): IdentityService {
     },
     bootstrapResult: () => { if (!boot) throw new Error('identity service not started'); return boot; },
     core: need,
+    ec2Signer: (access) => ec2Signer(need(), access),
   };
 }

@@ -17,6 +17,7 @@ import { listObjects, type ListOptions } from './logic/listing.js';
 import { Expirer } from './logic/expirer.js';
 import { swiftRoutes } from './api/routes.js';
 import { errorBody } from './api/wire.js';
+import { s3Module, type S3Credentials } from './s3/index.js';
 
 /**
  * The object storage service (Swift API v1). Other services (volume backups, later the
@@ -51,6 +52,8 @@ export interface ObjectService extends ServiceModule {
   deleteObject(ctx: RequestContext, container: string, name: string, opts?: { account?: string }): Promise<void>;
   listObjects(ctx: RequestContext, container: string, opts?: Partial<ListOptions> & { account?: string }): Promise<(ObjectInfo | { subdir: string })[]>;
   getAccountInfo(ctx: RequestContext, opts?: { account?: string }): Promise<AccountInfo>;
+  /** The S3 API on this service's data, as a module of its own (prefix /s3); `credentials` checks EC2 keys (the identity service). */
+  s3(credentials: S3Credentials): ServiceModule;
 }
 
 /** Swift's plain error bodies for errors raised before a Swift route takes over (e.g. token checks). */
@@ -157,6 +160,7 @@ export function objectService(opts: { blobs?: BlobStore } = {}): ObjectService {
       const entries = await listObjects(need().db, need().platform.dialect, c.id, { limit: 10000, ...o });
       return entries.map((e) => ('subdir' in e ? { subdir: e.subdir } : objectInfo(container, e.row)));
     },
+    s3: (credentials) => s3Module(need, credentials),
     async getAccountInfo(ctx, o = {}) {
       const account = accountOf(ctx, o.account);
       authorize(caller(ctx), account, 'list');

@@ -47,4 +47,35 @@ export const objectMigrations: Record<string, Migration> = {
       await db.schema.createIndex('object_object_delete_at_idx').on('object_object').column('delete_at').execute();
     },
   },
+  /**
+   * The S3 API on the same data: per-version and per-bucket settings Swift does not show
+   * (sysmeta), and multipart uploads whose parts wait as blobs until completed.
+   */
+  'object-0002-s3': {
+    async up(db) {
+      await db.schema.alterTable('object_object').addColumn('sysmeta', 'text').execute();
+      await db.schema.alterTable('object_container').addColumn('sysmeta', 'text').execute();
+      await db.schema.createTable('object_upload')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('container_id', 'varchar(36)', (c) => c.notNull().references('object_container.id').onDelete('cascade'))
+        .addColumn('name', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('content_type', 'varchar(256)', (c) => c.notNull())
+        .addColumn('headers', 'text', (c) => c.notNull())
+        .addColumn('sysmeta', 'text')
+        .addColumn('owner', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('object_upload_name_idx').on('object_upload').columns(['container_id', 'name']).execute();
+      await db.schema.createTable('object_upload_part')
+        .addColumn('upload_id', 'varchar(64)', (c) => c.notNull().references('object_upload.id').onDelete('cascade'))
+        .addColumn('part_number', 'integer', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('etag', 'varchar(64)', (c) => c.notNull())
+        .addColumn('blob_key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('sysmeta', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('object_upload_part_pk', ['upload_id', 'part_number'])
+        .execute();
+    },
+  },
 };

@@ -9,22 +9,44 @@ export interface AccountRow { project_id: string; headers: string; created_at: n
 export interface ContainerRow {
   id: string; project_id: string; name: string; policy: string; headers: string;
   object_count: number; bytes_used: number; created_at: number; updated_at: number;
+  /** S3 bucket settings Swift does not show (object lock), JSON; null when none. */
+  sysmeta?: string | null;
 }
 /** data: plain bytes · slo: the blob is a static large object's manifest · marker: a delete marker (versioning). */
 export type ObjectKind = 'data' | 'slo' | 'marker';
 export interface ObjectRow {
   container_id: string; name: string; size: number; etag: string; content_type: string; headers: string;
   blob_key: string | null; kind: ObjectKind; delete_at: number | null; created_at: number;
+  /**
+   * Per-version settings Swift does not show and a copy does not carry (S3 retention, legal
+   * hold, SSE-C parameters, multipart part count), JSON; null when none. Moves with the row.
+   */
+  sysmeta?: string | null;
 }
+
+/** An S3 multipart upload in progress: the object it will become, and its parts. */
+export interface UploadRow {
+  id: string; container_id: string; name: string; content_type: string; headers: string; sysmeta: string | null;
+  owner: string; created_at: number;
+}
+export interface PartRow { upload_id: string; part_number: number; size: number; etag: string; blob_key: string; sysmeta: string | null; created_at: number }
 
 export interface ObjectTables {
   object_account: AccountRow;
   object_container: ContainerRow;
   object_object: ObjectRow;
+  object_upload: UploadRow;
+  object_upload_part: PartRow;
 }
 
 export type ObjectDb = Kysely<ObjectTables> | Transaction<ObjectTables>;
 export const objectDb = (db: Db): Kysely<ObjectTables> => db as unknown as Kysely<ObjectTables>;
+
+/** Sysmeta is stored as JSON text, absent as null. */
+export const sysmetaOf = <T extends object>(text: string | null | undefined): Partial<T> => {
+  if (!text) return {};
+  try { return JSON.parse(text) as Partial<T>; } catch { return {}; }
+};
 
 /** Header maps are stored as JSON text. */
 export const headersOf = (text: string): Record<string, string> => {

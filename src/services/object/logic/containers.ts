@@ -140,3 +140,8 @@ export async function deleteContainer(deps: ObjectDeps, projectId: string, name:
     await trx.deleteFrom('object_container').where('id', '=', c.id).execute();
   });
 }
+
+/** Replaces a container's sysmeta (S3 bucket settings such as object lock). */
+export async function setContainerSysmeta(deps: ObjectDeps, c: ContainerRow, sysmeta: Record<string, unknown>): Promise<void> {
+  await deps.db.updateTable('object_container').set({ sysmeta: Object.keys(sysmeta).length ? JSON.stringify(sysmeta) : null }).where('id', '=', c.id).execute();
+}

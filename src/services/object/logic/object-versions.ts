@@ -3,6 +3,7 @@ import { headersOf, objectPage, type ContainerRow, type ObjectDb, type ObjectRow
 import { putContainer, findContainer } from './containers.js';
 import { stamp, xTimestamp, type ObjectDeps } from './deps.js';
 import { removeRow, writeRow } from './objects.js';
+import { checkDeletable } from './retention.js';
 
 /**
  * Object versioning with version ids (X-Versions-Enabled: true). The current version of
@@ -79,22 +80,89 @@ export async function findVersion(deps: ObjectDeps, c: ContainerRow, name: strin
   return { ...row, name, hiddenName, latest: false };
 }
 
-/** DELETE ?version-id: removes that version for good; removing the current one brings the previous back. */
-export async function deleteVersion(deps: ObjectDeps, c: ContainerRow, name: string, versionId: string): Promise<(string | null)[]> {
+/**
+ * DELETE ?version-id: removes that version for good (refused while object lock protects
+ * it). Removing the current one brings the previous back; removing the newest delete
+ * marker of a deleted object brings back the version under it.
+ */
+export async function deleteVersion(deps: ObjectDeps, c: ContainerRow, name: string, versionId: string, opts: { bypassGovernance?: boolean } = {}): Promise<(string | null)[]> {
   const v = await findVersion(deps, c, name, versionId);
+  if (v.kind !== 'marker') checkDeletable(v, opts);
   return deps.db.transaction().execute(async (trx) => {
     const drop: (string | null)[] = [];
+    const hidden = await hiddenOf(trx, c);
+    const prefix = `${name}\u0000`;
+    const newestHidden = async () => (hidden ? (await objectPage(trx, deps.platform.dialect, hidden.id, { prefix, limit: 1 })).filter((o) => o.name.startsWith(prefix)) : [])[0];
     if (v.hiddenName) {
+      const wasNewest = (await newestHidden())?.name === v.hiddenName;
       drop.push(await removeRow(trx, { ...v, name: v.hiddenName }));
+      const current = await trx.selectFrom('object_object').select('name').where('container_id', '=', c.id).where('name', '=', name).executeTakeFirst();
+      if (wasNewest && !current && v.kind === 'marker') await promote(trx, c, name, await newestHidden());
       return drop;
     }
     drop.push(await removeRow(trx, v));
-    const hidden = await hiddenOf(trx, c);
-    const [prev] = hidden ? (await objectPage(trx, deps.platform.dialect, hidden.id, { prefix: `${name}\u0000`, limit: 1 })).filter((o) => o.name.startsWith(`${name}\u0000`)) : [];
-    if (prev && prev.kind !== 'marker') {
-      await removeRow(trx, prev);
-      await writeRow(trx, { ...prev, container_id: c.id, name });
-    }
+    await promote(trx, c, name, await newestHidden());
     return drop;
   });
+}
+
+/** Makes an archived version current again (a delete marker stays where it is: the object stays deleted). */
+async function promote(db: ObjectDb, c: ContainerRow, name: string, prev: ObjectRow | undefined): Promise<void> {
+  if (!prev || prev.kind === 'marker') return;
+  await removeRow(db, prev);
+  await writeRow(db, { ...prev, container_id: c.id, name });
+}
+
+/** One entry of a version listing: a version or a delete marker, newest first within a name. */
+export interface VersionEntry { row: ObjectRow; versionId: string; latest: boolean }
+
+/**
+ * Every version of every object (current ones, archived ones and delete markers) in name
+ * order, newest first within a name, from `after` on: names after `after.name`, or when
+ * `after.versionId` is given, that name's versions older than it, then later names.
+ */
+export async function* allVersions(deps: ObjectDeps, c: ContainerRow, opts: { prefix?: string; after?: { name: string; versionId?: string } } = {}): AsyncGenerator<VersionEntry> {
+  const hidden = await hiddenOf(deps.db, c);
+  const prefix = opts.prefix ?? '';
+  const after = opts.after;
+  // Both streams in one order: `<name>\0<inverted timestamp>` (a current row sorts as its own timestamp would).
+  const keyOf = (name: string, ms: number) => Buffer.from(versionName(name, ms));
+  let start: Buffer | null = null;
+  if (after) {
+    const ms = after.versionId ? msOfVersion(after.versionId) : null;
+    start = after.versionId && ms !== null ? keyOf(after.name, ms) : Buffer.from(`${after.name}\u0000\u{10FFFF}`);
+  }
+  async function* stream(containerId: string, isHidden: boolean): AsyncGenerator<{ key: Buffer; row: ObjectRow }> {
+    let marker: string | undefined = after ? (isHidden ? start!.toString() : after.name) : undefined;
+    let inclusive = !isHidden && !!after?.versionId;
+    for (;;) {
+      const page = await objectPage(deps.db, deps.platform.dialect, containerId, { prefix: prefix || undefined, marker, markerInclusive: inclusive, limit: 500 });
+      inclusive = false;
+      for (const o of page) {
+        if (prefix && !o.name.startsWith(prefix)) return;
+        const name = isHidden ? o.name.slice(0, o.name.lastIndexOf('\u0000')) : o.name;
+        const row = isHidden ? { ...o, name } : o;
+        const key = keyOf(name, o.created_at);
+        if (start && Buffer.compare(key, start) <= 0) continue;
+        if (!isHidden && row.delete_at !== null && row.delete_at <= Date.now()) continue;
+        yield { key, row };
+      }
+      if (page.length < 500) return;
+      marker = page[page.length - 1]!.name;
+    }
+  }
+  const a = stream(c.id, false);
+  const b = hidden ? stream(hidden.id, true) : null;
+  let x = await a.next();
+  let y = b ? await b.next() : { done: true as const, value: undefined };
+  let lastName: string | null = after && !after.versionId ? after.name : null;
+  if (after?.versionId) lastName = after.name;
+  while (!x.done || !y.done) {
+    let pick: { key: Buffer; row: ObjectRow };
+    if (y.done || (!x.done && Buffer.compare(x.value.key, y.value.key) <= 0)) { pick = x.value!; x = await a.next(); }
+    else { pick = y.value; y = await b!.next(); }
+    const latest = pick.row.name !== lastName;
+    lastName = pick.row.name;
+    yield { row: pick.row, versionId: versionIdOf(pick.row), latest };
+  }
 }

@@ -31,6 +31,10 @@ export interface PutObject {
   kind?: ObjectKind;
   /** For a static large object: size and ETag of the whole, not of the stored manifest. */
   describe?: { size: number; etag: string };
+  /** Per-version settings kept out of Swift's sight (S3 retention, SSE-C parameters, ...). */
+  sysmeta?: Record<string, unknown>;
+  /** The ETag to record given the stored bytes' MD5 (S3 records an encrypted object's plaintext MD5). */
+  etagOf?: (storedMd5: string) => string;
 }
 
 /** An object's row, with the container it lives in. */
@@ -110,7 +114,7 @@ export async function putObject(deps: ObjectDeps, req: PutObject): Promise<Objec
     if (req.contentLength !== null && info.size !== req.contentLength) throw new ApiError(499, 'Client Disconnect');
     if (req.etag !== undefined && req.etag.replace(/^"(.*)"$/, '$1').toLowerCase() !== info.md5) throw new ApiError(422, 'Unprocessable Entity');
     return await commitObject(deps, req, c.id, {
-      size: req.describe?.size ?? info.size, etag: req.describe?.etag ?? info.md5, blobKey: key,
+      size: req.describe?.size ?? info.size, etag: req.describe?.etag ?? (req.etagOf ? req.etagOf(info.md5) : info.md5), blobKey: key,
     });
   } catch (err) {
     await dropBlobs(deps, [key]);
@@ -123,6 +127,7 @@ export async function commitObject(deps: ObjectDeps, req: Omit<PutObject, 'data'
   const row: ObjectRow = {
     container_id: containerId, name: req.name, size: stored.size, etag: stored.etag, content_type: req.contentType,
     headers: JSON.stringify(req.headers), blob_key: stored.blobKey, kind: req.kind ?? 'data', delete_at: req.deleteAt, created_at: stamp(),
+    sysmeta: req.sysmeta && Object.keys(req.sysmeta).length ? JSON.stringify(req.sysmeta) : null,
   };
   const toDrop: (string | null)[] = [];
   await deps.db.transaction().execute(async (trx) => {
@@ -208,4 +213,10 @@ export async function* allObjects(deps: ObjectDeps, c: ContainerRow, prefix = ''
     if (page.length < 1000) return;
     marker = page[page.length - 1]!.name;
   }
+}
+
+/** Replaces one stored version's sysmeta (S3 retention, legal hold); the row may be current or archived. */
+export async function setObjectSysmeta(deps: ObjectDeps, row: Pick<ObjectRow, 'container_id' | 'name' | 'created_at'>, sysmeta: Record<string, unknown>): Promise<void> {
+  await deps.db.updateTable('object_object').set({ sysmeta: Object.keys(sysmeta).length ? JSON.stringify(sysmeta) : null })
+    .where('container_id', '=', row.container_id).where('name', '=', row.name).where('created_at', '=', row.created_at).execute();
 }
