@@ -4,7 +4,7 @@ import {
   badRequest, bodyOf, bool, cinderTime, isUuid, links, metadataMap, mv, optString, projectScope, requireAdmin, requireMember, requireVersion, route,
   type VolumeDeps,
 } from './common.js';
-import { listQuery, nextLinks, pageOf } from './listing.js';
+import { listQuery, nextLinks, pageOf, refuseUnknownFilters } from './listing.js';
 import { volumeZones } from '../logic/volumes.js';
 import {
   BACKUP_RESET_STATUSES, backupDeps, createBackup, deleteBackup, dependentCounts, exportRecord, importRecord, resetBackupStatus, restoreBackup,
@@ -97,10 +97,7 @@ export async function backupRoutes(app: FastifyInstance, d: VolumeDeps): Promise
 
   const list = (detail: boolean) => async (req: FastifyRequest) => {
     const q = req.query as Record<string, string | undefined>;
-    if (mv(req, '3.34') && !req.ctx.isAdmin) {
-      const bad = Object.keys(q).filter((k) => !QUERY_KEYS.has(k));
-      if (bad.length) throw badRequest(`Invalid input received: Invalid filters ${bad.join(',')} are found in query options.`);
-    }
+    refuseUnknownFilters(req, QUERY_KEYS);
     const lq = listQuery(req, SORT_KEYS);
     const project = projectScope(req);
     let sel = d.db.selectFrom('backup').selectAll();

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Platform } from '../../../platform/service.js';
-import { badRequest, notFound, volumeRoot } from './common.js';
+import { badRequest, mv, notFound, volumeRoot } from './common.js';
 
 /**
  * Cinder's list conventions, shared by volumes, snapshots and backups: `sort=key:dir,…` or
@@ -42,6 +42,16 @@ export function listQuery(req: FastifyRequest, sortKeys: readonly string[]): Lis
     offset = Number(q.offset);
   }
   return { sort, limit, marker: q.marker ?? null, offset };
+}
+
+/**
+ * Cinder's resource filters: from 3.34 a query key that is neither a filter of the resource
+ * nor a paging/sorting key is refused with 400 (admins may filter on anything).
+ */
+export function refuseUnknownFilters(req: FastifyRequest, allowed: ReadonlySet<string>): void {
+  if (!mv(req, '3.34') || req.ctx.isAdmin) return;
+  const bad = Object.keys(req.query as Record<string, unknown>).filter((k) => !allowed.has(k));
+  if (bad.length) throw badRequest(`Invalid input received: Invalid filters ${bad.join(',')} are found in query options.`);
 }
 
 /** Sorts, then cuts one page after the marker (or offset). */

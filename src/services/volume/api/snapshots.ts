@@ -4,7 +4,7 @@ import {
   badRequest, bodyOf, bool, cinderTime, isUuid, metadataMap, mv, notFound, optString, projectScope, requireAdmin, requireMember, route,
   type VolumeDeps,
 } from './common.js';
-import { listQuery, metadataFilter, nextLinks, pageOf } from './listing.js';
+import { listQuery, metadataFilter, nextLinks, pageOf, refuseUnknownFilters } from './listing.js';
 import { visibleSnapshot } from '../logic/access.js';
 import {
   createSnapshot, deleteSnapshot, SNAPSHOT_STATUS_UPDATES, SNAPSHOT_STATUSES, snapshotMetadata, snapshotMetadataOf, writeSnapshotMetadata,
@@ -105,10 +105,7 @@ export async function snapshotRoutes(app: FastifyInstance, d: VolumeDeps): Promi
 
   const list = (detail: boolean) => async (req: FastifyRequest) => {
     const q = req.query as Record<string, string | undefined>;
-    if (mv(req, '3.34') && !req.ctx.isAdmin) {
-      const bad = Object.keys(q).filter((k) => !QUERY_KEYS.has(k));
-      if (bad.length) throw badRequest(`Invalid input received: Invalid filters ${bad.join(',')} are found in query options.`);
-    }
+    refuseUnknownFilters(req, QUERY_KEYS);
     const lq = listQuery(req, SORT_KEYS);
     const project = projectScope(req);
     let sel = d.db.selectFrom('snapshot').selectAll();

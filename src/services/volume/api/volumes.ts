@@ -3,7 +3,7 @@ import { now } from '../../../platform/clock.js';
 import {
   badRequest, bodyOf, bool, isUuid, links, metadataMap, mv, notFound, optString, projectScope, requireMember, route, size, type VolumeDeps,
 } from './common.js';
-import { listQuery, metadataFilter, nextLinks, pageOf } from './listing.js';
+import { listQuery, metadataFilter, nextLinks, pageOf, refuseUnknownFilters } from './listing.js';
 import { visibleVolume } from '../logic/access.js';
 import { createVolume, deleteVolume } from '../logic/volumes.js';
 import { backupDeps, restoreBackup, visibleBackup } from '../logic/backups.js';
@@ -65,10 +65,7 @@ export async function volumeRoutes(app: FastifyInstance, d: VolumeDeps): Promise
 
   const list = (detail: boolean) => async (req: FastifyRequest) => {
     const q = req.query as Record<string, string | undefined>;
-    if (mv(req, '3.34')) {
-      const bad = Object.keys(q).filter((k) => !FILTERS.has(k));
-      if (bad.length) throw badRequest(`Invalid input received: Invalid filters ${bad.join(',')} are found in query options.`);
-    }
+    refuseUnknownFilters(req, FILTERS);
     const lq = listQuery(req, SORT_KEYS);
     const project = projectScope(req);
     let sel = d.db.selectFrom('volume').selectAll();
