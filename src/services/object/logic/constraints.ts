@@ -22,12 +22,20 @@ export const SLO_LIMITS = { max_manifest_segments: 1000, max_manifest_size: 8 * 
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
+/**
+ * The separator of hidden names (version containers, `name<SEP>timestamp` versions). It is
+ * U+0001 rather than Swift's NUL because PostgreSQL text cannot hold NUL; user names may
+ * contain neither.
+ */
+export const HIDDEN = '\u0001';
+const reserved = (name: string) => name.includes('\u0000') || name.includes(HIDDEN);
+
 export function checkContainerName(name: string): void {
   if (name === '' || name.includes('/')) throw new ApiError(400, 'Invalid container name');
   if (bytes(name) > CONSTRAINTS.max_container_name_length) {
     throw new ApiError(400, `Container name length of ${bytes(name)} longer than ${CONSTRAINTS.max_container_name_length}`);
   }
-  if (name.includes('\u0000')) throw new ApiError(400, 'Invalid container name');
+  if (reserved(name)) throw new ApiError(400, 'Invalid container name');
 }
 
 export function checkObjectName(name: string): void {
@@ -35,7 +43,7 @@ export function checkObjectName(name: string): void {
   if (bytes(name) > CONSTRAINTS.max_object_name_length) {
     throw new ApiError(400, `Object name length of ${bytes(name)} longer than ${CONSTRAINTS.max_object_name_length}`);
   }
-  if (name.includes('\u0000')) throw new ApiError(400, 'Invalid object name');
+  if (reserved(name)) throw new ApiError(400, 'Invalid object name');
 }
 
 /** Checks the user metadata (`<prefix>*` entries) a resource would end up with. */

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../../platform/db/index.js';
 import { headersOf, type AccountRow, type ContainerRow, type ObjectDb } from '../store.js';
 import { stamp, type ObjectDeps } from './deps.js';
 import { DEFAULT_POLICY, STORAGE_POLICIES, policyNamed } from './policies.js';
-import { checkContainerName, checkMetadata } from './constraints.js';
+import { checkContainerName, checkMetadata, HIDDEN } from './constraints.js';
 
 /**
  * Accounts and containers. An account exists as soon as its project uses it (Swift's
@@ -30,7 +30,7 @@ export interface AccountInfo {
   policies: { name: string; container_count: number; object_count: number; bytes_used: number }[];
 }
 
-const hidden = (name: string) => name.startsWith('\u0000');
+const hidden = (name: string) => name.startsWith(HIDDEN);
 
 export async function getAccount(deps: ObjectDeps, projectId: string): Promise<AccountInfo> {
   const row = await deps.db.selectFrom('object_account').selectAll().where('project_id', '=', projectId).executeTakeFirst();
@@ -87,7 +87,7 @@ export async function getContainer(db: ObjectDb, projectId: string, name: string
  * for an existing container is a 409.
  */
 export async function putContainer(deps: ObjectDeps, projectId: string, name: string, opts: { policy?: string; changes: HeaderChanges }): Promise<{ created: boolean; container: ContainerRow }> {
-  if (!name.startsWith('\u0000')) checkContainerName(name);
+  if (!name.startsWith(HIDDEN)) checkContainerName(name);
   let policy: string | undefined;
   if (opts.policy !== undefined) {
     policy = policyNamed(opts.policy);

@@ -1,5 +1,6 @@
 import type { Dialect } from '../../../platform/db/index.js';
 import { containerPage, objectPage, type ContainerRow, type ObjectDb, type ObjectRow, type RangeQuery } from '../store.js';
+import { HIDDEN } from './constraints.js';
 
 /**
  * Listings with Swift's (and S3's) parameters: prefix, delimiter (names sharing the part
@@ -55,7 +56,7 @@ async function fold<T extends { name: string }>(
 }
 
 export function listContainers(db: ObjectDb, dialect: Dialect, account: string, o: ListOptions): Promise<Entry<ContainerRow>[]> {
-  return fold((r) => containerPage(db, dialect, account, r), (c) => !c.name.startsWith('\u0000'), o);
+  return fold((r) => containerPage(db, dialect, account, r), (c) => !c.name.startsWith(HIDDEN), o);
 }
 
 export function listObjects(db: ObjectDb, dialect: Dialect, containerId: string, o: ListOptions, now = Date.now()): Promise<Entry<ObjectRow>[]> {

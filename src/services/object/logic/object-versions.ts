@@ -4,6 +4,7 @@ import { putContainer, findContainer } from './containers.js';
 import { stamp, xTimestamp, type ObjectDeps } from './deps.js';
 import { removeRow, writeRow } from './objects.js';
 import { checkDeletable } from './retention.js';
+import { HIDDEN } from './constraints.js';
 
 /**
  * Object versioning with version ids (X-Versions-Enabled: true). The current version of
@@ -12,9 +13,9 @@ import { checkDeletable } from './retention.js';
  * `<object>\0<inverted timestamp>` so a name's versions sort newest first. A version id
  * is the version's X-Timestamp.
  */
-export const versionsContainerName = (container: string): string => `\u0000versions\u0000${container}`;
+export const versionsContainerName = (container: string): string => `${HIDDEN}versions${HIDDEN}${container}`;
 const INVERT = 10 ** 13;
-const versionName = (name: string, ms: number) => `${name}\u0000${String(INVERT - ms).padStart(13, '0')}`;
+const versionName = (name: string, ms: number) => `${name}${HIDDEN}${String(INVERT - ms).padStart(13, '0')}`;
 export const versionIdOf = (row: ObjectRow): string => xTimestamp(row.created_at);
 const msOfVersion = (id: string): number | null => (/^\d+(\.\d+)?$/.test(id) ? Math.round(Number(id) * 1000) : null);
 
@@ -61,7 +62,7 @@ export async function markDeleted(db: ObjectDb, c: ContainerRow, name: string, c
 export async function versionsOf(deps: ObjectDeps, db: ObjectDb, c: ContainerRow, name: string): Promise<ObjectRow[]> {
   const hidden = await hiddenOf(db, c);
   if (!hidden) return [];
-  const prefix = `${name}\u0000`;
+  const prefix = `${name}${HIDDEN}`;
   return (await objectPage(db, deps.platform.dialect, hidden.id, { prefix, limit: 10000 })).filter((o) => o.name.startsWith(prefix))
     .map((o) => ({ ...o, name }));
 }
@@ -91,7 +92,7 @@ export async function deleteVersion(deps: ObjectDeps, c: ContainerRow, name: str
   return deps.db.transaction().execute(async (trx) => {
     const drop: (string | null)[] = [];
     const hidden = await hiddenOf(trx, c);
-    const prefix = `${name}\u0000`;
+    const prefix = `${name}${HIDDEN}`;
     const newestHidden = async () => (hidden ? (await objectPage(trx, deps.platform.dialect, hidden.id, { prefix, limit: 1 })).filter((o) => o.name.startsWith(prefix)) : [])[0];
     if (v.hiddenName) {
       const wasNewest = (await newestHidden())?.name === v.hiddenName;
@@ -130,7 +131,7 @@ export async function* allVersions(deps: ObjectDeps, c: ContainerRow, opts: { pr
   let start: Buffer | null = null;
   if (after) {
     const ms = after.versionId ? msOfVersion(after.versionId) : null;
-    start = after.versionId && ms !== null ? keyOf(after.name, ms) : Buffer.from(`${after.name}\u0000\u{10FFFF}`);
+    start = after.versionId && ms !== null ? keyOf(after.name, ms) : Buffer.from(`${after.name}${HIDDEN}\u{10FFFF}`);
   }
   async function* stream(containerId: string, isHidden: boolean): AsyncGenerator<{ key: Buffer; row: ObjectRow }> {
     let marker: string | undefined = after ? (isHidden ? start!.toString() : after.name) : undefined;
@@ -140,7 +141,7 @@ export async function* allVersions(deps: ObjectDeps, c: ContainerRow, opts: { pr
       inclusive = false;
       for (const o of page) {
         if (prefix && !o.name.startsWith(prefix)) return;
-        const name = isHidden ? o.name.slice(0, o.name.lastIndexOf('\u0000')) : o.name;
+        const name = isHidden ? o.name.slice(0, o.name.lastIndexOf(HIDDEN)) : o.name;
         const row = isHidden ? { ...o, name } : o;
         const key = keyOf(name, o.created_at);
         if (start && Buffer.compare(key, start) <= 0) continue;
