@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../helpers/cloud.js';
@@ -90,5 +91,34 @@ describe('openstack CLI against block storage and compute', () => {
 
     await must(['server', 'delete', '--wait', 'bfv1']);
     await until(volumeStatus('bootvol'), 'available');
+  }, 300_000);
+
+  it('downloads a volume as the tutorial does: snapshot, volume from snapshot, upload to image, glance image-download', async () => {
+    const vol = await json(['volume', 'create', '--size', '1', 'data1']);
+    await until(volumeStatus('data1'), 'available');
+    // What the guest wrote: bytes at the start and deep inside the volume.
+    const head = randomBytes(1 << 20);
+    const deep = randomBytes(4096);
+    const fd = openSync(c.volume.locate(vol.id), 'r+');
+    writeSync(fd, head, 0, head.length, 0);
+    writeSync(fd, deep, 0, deep.length, 700 << 20);
+    closeSync(fd);
+    const written = readFileSync(c.volume.locate(vol.id));
+
+    const snap = await json(['volume', 'snapshot', 'create', '--volume', 'data1', 'data1-snap']);
+    await until(async () => (await json(['volume', 'snapshot', 'show', snap.id])).status, 'available');
+    await json(['volume', 'create', '--snapshot', 'data1-snap', 'data1-copy']);
+    await until(volumeStatus('data1-copy'), 'available');
+    const img = await json(['image', 'create', '--volume', 'data1-copy', '--disk-format', 'raw', 'data1-image']);
+    await until(async () => (await json(['image', 'show', img.image_id ?? img.id])).status, 'active');
+    await until(volumeStatus('data1-copy'), 'available');
+
+    const out = join(c.dataDir, 'data1.raw');
+    const rc = join(c.dataDir, 'demo-openrc.sh');
+    const g = await cli.sh('bash', ['-c', `source ${rc} && glance image-download --file ${out} ${img.image_id ?? img.id}`]);
+    expect(g.code, g.stderr).toBe(0);
+    const downloaded = readFileSync(out);
+    expect(downloaded.length).toBe(1024 ** 3);
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(createHash('sha256').update(written).digest('hex'));
   }, 300_000);
 });
