@@ -32,6 +32,8 @@ describe('backups in Object Storage', () => {
     const done = await waitFor(`/${pid}/backups/${backup.id}`, 'backup', demo, ['available', 'error'], 60_000);
     expect(done).toMatchObject({ status: 'available', container: 'volumebackups' });
 
+    const container = await c.api('HEAD', `/object-store/v1/AUTH_${pid}/volumebackups`, { token: demo });
+    expect(container.headers.get('x-storage-policy')).toBe('gp.archive');
     const listing = await c.api('GET', `/object-store/v1/AUTH_${pid}/volumebackups?format=json&prefix=${backup.id}/`, { token: demo });
     expect(listing.status).toBe(200);
     const names = (listing.body as Array<{ name: string }>).map((o) => o.name.slice(backup.id.length + 1));

@@ -12,6 +12,7 @@ import { BackupObjectMissing, checkKey, type BackupStore } from './driver.js';
  * Object writes are atomic in the object service (temporary file, fsync, rename).
  */
 export const BACKUP_CONTAINER = 'volumebackups';
+export const BACKUP_POLICY = 'gp.archive';
 
 export function objectBackupStore(object: ObjectService, ownerOf: (backupId: string) => Promise<string | null>): BackupStore {
   // The backup service acts for the owning project with the rights to reach its account.
@@ -24,7 +25,13 @@ export function objectBackupStore(object: ObjectService, ownerOf: (backupId: str
   const ready = new Set<string>();
   const container = async (ctx: Awaited<ReturnType<typeof ctxFor>>) => {
     if (ready.has(ctx.account)) return;
-    await object.ensureContainer(ctx.ctx, BACKUP_CONTAINER, { account: ctx.account });
+    // A new backup container gets the archive policy, as the documents' cloud keeps backups;
+    // one the owner made already keeps its own (a policy is fixed once set).
+    const exists = await object.getContainer(ctx.ctx, BACKUP_CONTAINER, { account: ctx.account }).then(() => true, (err: unknown) => {
+      if (missing(err)) return false;
+      throw err;
+    });
+    if (!exists) await object.ensureContainer(ctx.ctx, BACKUP_CONTAINER, { account: ctx.account, policy: BACKUP_POLICY });
     ready.add(ctx.account);
   };
   const missing = (err: unknown) => err instanceof ApiError && err.status === 404;
