@@ -36,6 +36,8 @@ export interface VolumeService extends ServiceModule {
   locate(volumeId: string): string;
   /** Calls `listener` after an attached volume grew, with the servers it is attached to (Nova's `volume-extended`). */
   onVolumeExtended(listener: (e: VolumeExtended) => Promise<void>): void;
+  /** How many servers a volume is attached to now. */
+  attachmentCount(volumeId: string): Promise<number>;
 
   // ---- what compute needs to boot from, attach and detach volumes ----
   /**
@@ -131,6 +133,10 @@ export function volumeService(): VolumeService {
     },
     locate: (id) => need().backend.locate(id),
     onVolumeExtended: (listener) => need().manager.onExtended(listener),
+    async attachmentCount(volumeId) {
+      const rows = await need().db.selectFrom('volume_attachment').select('id').where('volume_id', '=', volumeId).where('attach_status', '=', 'attached').execute();
+      return rows.length;
+    },
 
     async reserveAttachment(ctx, id, req) {
       const d = need();

@@ -267,9 +267,17 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
       case 'shelveOffload': return accepted();
       case 'unshelve': {
         let zone: string | null = null;
+        let host: string | null = null;
         if (arg && typeof arg === 'object' && mv(req, '2.77')) {
-          const a = arg as { availability_zone?: unknown };
+          const a = arg as { availability_zone?: unknown; host?: unknown };
           if (a.availability_zone !== undefined && a.availability_zone !== null) zone = str(a.availability_zone, 'availability_zone')!;
+          // 2.91: an admin may name the host an offloaded server comes back on.
+          if (a.host !== undefined && mv(req, '2.91')) {
+            if (!ctx.isAdmin) throw forbidden("Policy doesn't allow os_compute_api:os-shelve:unshelve_to_host to be performed.");
+            if (inst.vm_state !== VM.SHELVED_OFFLOADED) throw conflict(`Cannot 'unshelve' instance ${inst.id} while it is in vm_state ${inst.vm_state}: a host can only be given for a shelved offloaded server.`);
+            host = str(a.host, 'host')!;
+            if (!(await db.selectFrom('compute_node').select('host').where('host', '=', host).executeTakeFirst())) throw badRequest(`Compute host ${host} could not be found.`);
+          }
         }
         const flavor = JSON.parse(inst.flavor) as EmbeddedFlavor;
         await db.transaction().execute(async (trx) => {
@@ -278,7 +286,7 @@ export async function actionRoutes(app: FastifyInstance, deps: ComputeDeps): Pro
           const q = await trx.updateTable('instance').set({ task_state: 'unshelving', updated_at: now() }).where('id', '=', inst.id).where('task_state', 'is', null).executeTakeFirst();
           if (!Number(q.numUpdatedRows)) throw stateConflict('unshelve', inst, 'task_state', 'busy');
           await recordAction(trx, inst, 'unshelve', ctx, requestId);
-          await manager.enqueue(inst.id, { action: 'unshelve', zone, ctx: caller, requestId }, trx);
+          await manager.enqueue(inst.id, { action: 'unshelve', zone, host, ctx: caller, requestId }, trx);
         });
         return accepted();
       }

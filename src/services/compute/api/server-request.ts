@@ -204,6 +204,10 @@ export async function planBuild(req: FastifyRequest, deps: ComputeDeps, ctx: Req
     }
     zone = zoneFromVolume;
   } else if (zoneFromSnapshot && !zone) zone = zoneFromSnapshot;
+  // Nova's default_schedule_zone: a server that asks for no zone goes to the first one
+  // (europe-se-1a, "the default" in the documents), where volumes are made by default too,
+  // so a plain server and a plain volume can be attached.
+  if (!zone && !forcedHost) zone = deps.platform.config.compute.zones[0] ?? null;
   const minCount = s.min_count === undefined ? 1 : int(s.min_count, 'min_count', 1);
   const maxCount = s.max_count === undefined ? minCount : int(s.max_count, 'max_count', 1);
   if (minCount > maxCount) throw badRequest('min_count must be <= max_count');

@@ -472,6 +472,13 @@ export async function serverResourceRoutes(app: FastifyInstance, deps: ComputeDe
     const b = await attachedBdm(inst, volumeId);
     if (a.volumeId !== volumeId) {
       if (!ctx.isAdmin) throw forbidden("Policy doesn't allow os_compute_api:os-volumes-attachments:swap to be performed.");
+      // Nova's own refusals first: the new volume must exist, and a multiattach volume
+      // attached read/write to several servers is never swapped.
+      await deps.volume!.getVolume(ctx, a.volumeId).catch(() => { throw badRequest(`Volume ${a.volumeId} could not be found.`); });
+      const old = await deps.volume!.getVolume(ctx, volumeId);
+      if (old.multiattach && (await deps.volume!.attachmentCount(volumeId)) > 1) {
+        throw badRequest('Cannot swap a multiattach volume with more than one read/write attachment.');
+      }
       // Swapping the volume under a running guest needs the hypervisor to copy it; not offered.
       throw conflict(`Swapping the volume of server ${inst.id} is not supported by this cloud.`);
     }

@@ -27,7 +27,7 @@ export type ComputeTask =
   | { action: 'build'; ctx: CallerContext; requestId: string }
   | { action: 'delete'; ctx: CallerContext; requestId: string }
   | { action: 'reboot'; kind: 'SOFT' | 'HARD'; ctx: CallerContext; requestId: string }
-  | { action: 'stop' | 'start' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'unrescue' | 'confirmResize' | 'revertResize' | 'unshelve' | 'trigger_crash_dump'; ctx: CallerContext; requestId: string; zone?: string | null }
+  | { action: 'stop' | 'start' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'unrescue' | 'confirmResize' | 'revertResize' | 'unshelve' | 'trigger_crash_dump'; ctx: CallerContext; requestId: string; zone?: string | null; host?: string | null }
   | { action: 'rescue'; imageId: string; ctx: CallerContext; requestId: string }
   | { action: 'resize' | 'migrate'; flavor: EmbeddedFlavor | null; host?: string | null; ctx: CallerContext; requestId: string }
   | { action: 'rebuild'; imageId: string; ctx: CallerContext; requestId: string }
@@ -184,7 +184,7 @@ export class ComputeManager {
         if (task.backup) await this.rotateBackups(inst, task.backup, task.ctx);
         return;
       case 'shelve': return this.shelve(inst, task.imageId, task.ctx);
-      case 'unshelve': return this.unshelve(inst, task.zone ?? null, task.ctx);
+      case 'unshelve': return this.unshelve(inst, task.zone ?? null, task.ctx, task.host ?? null);
       case 'attachInterface': {
         const ports = await this.network.interfacesOf([id]);
         const iface = ports.get(id)?.find((p) => p.portId === task.portId);
@@ -633,11 +633,11 @@ export class ComputeManager {
     await this.set(inst.id, { vm_state: VM.SHELVED_OFFLOADED, task_state: null, host: null, power_state: POWER_STATE.SHUTDOWN });
   }
 
-  private async unshelve(inst: InstanceRow, zone: string | null, caller: CallerContext): Promise<void> {
+  private async unshelve(inst: InstanceRow, zone: string | null, caller: CallerContext, forcedHost: string | null = null): Promise<void> {
     const flavor = this.flavorOf(inst);
     const sys = JSON.parse(inst.system_metadata) as Record<string, string>;
     await this.set(inst.id, { task_state: 'spawning' });
-    const host = await this.place(inst, this.requestSpec(inst, flavor, inst.id, { group: await this.groupOf(inst.id), availabilityZone: zone ?? inst.requested_zone }));
+    const host = await this.place(inst, this.requestSpec(inst, flavor, inst.id, { group: await this.groupOf(inst.id), availabilityZone: zone ?? inst.requested_zone, forcedHost }));
     const az = (await this.zoneOf(host)) ?? inst.availability_zone;
     await this.set(inst.id, { host, availability_zone: az });
     // Ports stay bound through shelving; they follow the server to its new host.
