@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     if (WRITE) {
       const md = [
         '## Block Storage (Cinder v3, file backend)', '',
-        `A ${SIZE_GB} GiB volume created from a ${SIZE_GB} GiB raw image of random bytes, backed up (full: 32 MiB chunks, zlib, sha256) and restored to a new volume, each timed from the API call until the resource is available; the baseline is \`cp\` of the same file on the same disk in the same run (\`npx tsx bench/volume.ts --write\`). ${machine()}`, '',
+        `A ${SIZE_GB} GiB volume created from a ${SIZE_GB} GiB raw image of random bytes, backed up (full: 32 MiB chunks, zlib, sha256, into Object Storage) and restored to a new volume, each timed from the API call until the resource is available; the baseline is \`cp\` of the same file on the same disk in the same run (\`npx tsx bench/volume.ts --write\`). ${machine()}`, '',
         simpleTable(columns, body, true),
       ].join('\n');
       process.stdout.write(`\nwrote ${writeSection('volume', md)}\n`);
