@@ -21,3 +21,13 @@ export async function outsider(c: TestCloud, name = 'other', password = 'other-s
   await c.api('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member.id}`, { token: c.adminToken });
   return c.login(name, password, name);
 }
+
+/** A user with only the reader role in an existing project: someone who may look but not change. Returns their token. */
+export async function readerOf(c: TestCloud, project: string, name = `${project}-reader`, password = 'reader-secret'): Promise<string> {
+  const t = c.adminToken;
+  const projectId = (await c.api('GET', `/identity/v3/projects?name=${project}`, { token: t })).body.projects[0].id;
+  const user = (await c.api('POST', '/identity/v3/users', { token: t, body: { user: { name, password } } })).body.user;
+  const role = (await c.api('GET', '/identity/v3/roles?name=reader', { token: t })).body.roles[0];
+  await c.api('PUT', `/identity/v3/projects/${projectId}/users/${user.id}/roles/${role.id}`, { token: t });
+  return c.login(name, password, project);
+}

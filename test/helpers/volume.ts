@@ -35,12 +35,3 @@ export async function userMessage(c: TestCloud, projectId: string, resourceId: s
   await new VolumeManager(volumeDb(c.platform.db), c.platform, null as never, null as never).message(projectId, 'VOLUME', resourceId, '001', '001', text);
 }
 
-/** A user with only the reader role on `project` (name), logged in there. */
-export async function readerOf(c: TestCloud, project: string, name = `${project}-reader`, password = 'reader-secret'): Promise<string> {
-  const t = c.adminToken;
-  const projectId = (await c.api('GET', `/identity/v3/projects?name=${project}`, { token: t })).body.projects[0].id;
-  const user = (await c.api('POST', '/identity/v3/users', { token: t, body: { user: { name, password } } })).body.user;
-  const role = (await c.api('GET', '/identity/v3/roles?name=reader', { token: t })).body.roles[0];
-  await c.api('PUT', `/identity/v3/projects/${projectId}/users/${user.id}/roles/${role.id}`, { token: t });
-  return c.login(name, password, project);
-}

@@ -22,11 +22,3 @@ export async function projectId(c: TestCloud, name: string): Promise<string> {
   return (await c.api('GET', `/identity/v3/projects?name=${name}`, { token: c.adminToken })).body.projects[0].id;
 }
 
-/** A user with only the reader role on an existing project; returns their token. */
-export async function readerOf(c: TestCloud, project: string, name = 'watcher', password = 'watcher-secret'): Promise<string> {
-  const p = await projectId(c, project);
-  const user = (await c.api('POST', '/identity/v3/users', { token: c.adminToken, body: { user: { name, password } } })).body.user;
-  const reader = (await c.api('GET', '/identity/v3/roles?name=reader', { token: c.adminToken })).body.roles[0];
-  await c.api('PUT', `/identity/v3/projects/${p}/users/${user.id}/roles/${reader.id}`, { token: c.adminToken });
-  return c.login(name, password, project);
-}

@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
 import { outsider } from '../../helpers/compute.js';
-import { projectId, readerOf, swiftClient } from './helpers.js';
+import { projectId, swiftClient } from './helpers.js';
+import { readerOf } from '../../helpers/compute.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
-import { readerOf, userMessage, volumeClient } from '../../helpers/volume.js';
+import { userMessage, volumeClient } from '../../helpers/volume.js';
+import { readerOf } from '../../helpers/compute.js';
 import { outsider } from '../../helpers/compute.js';
 import { tempestErrors } from '../../helpers/tempest-schemas.js';
 

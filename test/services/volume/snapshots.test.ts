@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
-import { outsider } from '../../helpers/compute.js';
+import { outsider, readerOf } from '../../helpers/compute.js';
 import { tempestErrors } from '../../helpers/tempest-schemas.js';
 import { volumeClient } from '../../helpers/volume.js';
 import { volumeDb } from '../../../src/services/volume/store.js';
@@ -33,10 +33,7 @@ describe('volume snapshots', () => {
     demo = await c.login('demo', 'demo-secret');
     const t = c.adminToken;
     pid = (await c.api('GET', '/identity/v3/projects?name=demo', { token: t })).body.projects[0].id;
-    const user = (await c.api('POST', '/identity/v3/users', { token: t, body: { user: { name: 'auditor', password: 'apw' } } })).body.user;
-    const role = (await c.api('GET', '/identity/v3/roles?name=reader', { token: t })).body.roles[0];
-    await c.api('PUT', `/identity/v3/projects/${pid}/users/${user.id}/roles/${role.id}`, { token: t });
-    reader = await c.login('auditor', 'apw', 'demo');
+    reader = await readerOf(c, 'demo');
     other = await outsider(c);
   });
   afterAll(async () => { await c.destroy(); });

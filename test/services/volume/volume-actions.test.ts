@@ -3,6 +3,7 @@ import { openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { testCloud, type TestCloud } from '../../helpers/cloud.js';
 import { volumeClient } from '../../helpers/volume.js';
+import { readerOf } from '../../helpers/compute.js';
 
 let c: TestCloud;
 let demo: string;
@@ -27,11 +28,7 @@ beforeAll(async () => {
   c = await testCloud();
   demo = await c.login('demo', 'demo-secret', 'demo');
   pid = (await c.api('GET', '/identity/v3/auth/tokens', { token: demo, headers: { 'x-subject-token': demo } })).body.token.project.id;
-  // A reader of the demo project.
-  const user = (await c.api('POST', '/identity/v3/users', { token: c.adminToken, body: { user: { name: 'peeker', password: 'peeker-secret' } } })).body.user;
-  const role = (await c.api('GET', '/identity/v3/roles?name=reader', { token: c.adminToken })).body.roles[0];
-  await c.api('PUT', `/identity/v3/projects/${pid}/users/${user.id}/roles/${role.id}`, { token: c.adminToken });
-  reader = await c.login('peeker', 'peeker-secret', 'demo');
+  reader = await readerOf(c, 'demo');
 }, 60_000);
 afterAll(async () => { await c?.destroy(); });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { badRequest, isUuid, requireAdmin, requireMember, type VolumeDeps } from './common.js';
-import { registerVolumeAction } from './volume-actions.js';
+import { actionArgs, registerVolumeAction } from './volume-actions.js';
 import {
   attach, beginDetaching, connectionInfo, detach, reserve, rollDetaching, unreserve, type AttachMode, type Connector,
 } from '../logic/attachments.js';
@@ -11,11 +11,6 @@ import {
  * os-begin_detaching/os-roll_detaching, os-terminate_connection, os-detach, and the admin's
  * os-force_detach. The rules live in logic/attachments.ts.
  */
-const args = (v: unknown, action: string): Record<string, unknown> => {
-  if (v === null || v === undefined) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest(`Invalid input for field/attribute ${action}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not of type 'object'`);
-  return v as Record<string, unknown>;
-};
 
 const connectorOf = (a: Record<string, unknown>, action: string): Connector => {
   const c = a.connector;
@@ -47,7 +42,7 @@ registerVolumeAction('os-unreserve', async (req, reply, vol, _raw, d) => {
 
 registerVolumeAction('os-attach', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume_extension:volume_actions:attach');
-  const a = args(raw, 'os-attach');
+  const a = actionArgs(raw, 'os-attach');
   const instanceId = optText(a.instance_uuid, 'instance_uuid');
   const host = optText(a.host_name, 'host_name');
   if (!instanceId && !host) throw badRequest('Invalid request to attach volume to an invalid target');
@@ -74,7 +69,7 @@ registerVolumeAction('os-roll_detaching', async (req, reply, vol, _raw, d) => {
 
 registerVolumeAction('os-detach', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume_extension:volume_actions:detach');
-  const a = args(raw, 'os-detach');
+  const a = actionArgs(raw, 'os-detach');
   const attachmentId = optText(a.attachment_id, 'attachment_id');
   await detach(d, vol.id, attachmentId);
   return accepted(reply);
@@ -82,14 +77,14 @@ registerVolumeAction('os-detach', async (req, reply, vol, raw, d) => {
 
 registerVolumeAction('os-force_detach', async (req, reply, vol, raw, d) => {
   requireAdmin(req.ctx, 'volume_extension:volume_admin_actions:force_detach');
-  const a = args(raw, 'os-force_detach');
+  const a = actionArgs(raw, 'os-force_detach');
   await detach(d, vol.id, optText(a.attachment_id, 'attachment_id'), true);
   return accepted(reply);
 });
 
 registerVolumeAction('os-initialize_connection', async (req, _reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume_extension:volume_actions:initialize_connection');
-  const connector = connectorOf(args(raw, 'os-initialize_connection'), 'os-initialize_connection');
+  const connector = connectorOf(actionArgs(raw, 'os-initialize_connection'), 'os-initialize_connection');
   if (['error', 'creating', 'deleting', 'maintenance'].includes(vol.status)) {
     throw badRequest(`Invalid volume: Volume ${vol.id} status must not be ${vol.status} to initialize a connection.`);
   }
@@ -99,7 +94,7 @@ registerVolumeAction('os-initialize_connection', async (req, _reply, vol, raw, d
 
 registerVolumeAction('os-terminate_connection', async (req, reply, _vol, raw) => {
   requireMember(req.ctx, 'volume_extension:volume_actions:terminate_connection');
-  connectorOf(args(raw, 'os-terminate_connection'), 'os-terminate_connection');
+  connectorOf(actionArgs(raw, 'os-terminate_connection'), 'os-terminate_connection');
   // A file needs no export to tear down; os-detach records the detach.
   return accepted(reply);
 });

@@ -32,7 +32,8 @@ export async function volumeActionRoutes(app: FastifyInstance, d: VolumeDeps): P
 
 // ---- the volume's own actions (attach/detach actions live in attach-actions.ts) ---------
 
-const args = (v: unknown, action: string): Record<string, unknown> => {
+/** An action's argument object (`{"os-extend": {...}}`); absent or null is an empty one. */
+export const actionArgs = (v: unknown, action: string): Record<string, unknown> => {
   if (v === null || v === undefined) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw badRequest(`Invalid input for field/attribute ${action}. Value: ${JSON.stringify(v)}. ${JSON.stringify(v)} is not of type 'object'`);
   return v as Record<string, unknown>;
@@ -43,7 +44,7 @@ const RESET_STATUSES = ['available', 'error', 'creating', 'deleting', 'in-use', 
 
 registerVolumeAction('os-extend', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:extend');
-  const a = args(raw, 'os-extend');
+  const a = actionArgs(raw, 'os-extend');
   const newSize = size(a.new_size, 'new_size');
   const attached = vol.status === 'in-use';
   if (vol.status !== 'available' && !(attached && mv(req, '3.42'))) {
@@ -64,7 +65,7 @@ registerVolumeAction('os-extend', async (req, reply, vol, raw, d) => {
 
 registerVolumeAction('os-set_bootable', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:update');
-  const a = args(raw, 'os-set_bootable');
+  const a = actionArgs(raw, 'os-set_bootable');
   if (a.bootable === undefined) throw badRequest("Invalid input for field/attribute os-set_bootable. 'bootable' is a required property");
   const bootable = bool(a.bootable, 'bootable');
   await d.db.updateTable('volume').set({ bootable: bootable ? 1 : 0, updated_at: now() }).where('id', '=', vol.id).execute();
@@ -73,7 +74,7 @@ registerVolumeAction('os-set_bootable', async (req, reply, vol, raw, d) => {
 
 registerVolumeAction('os-update_readonly_flag', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:update_readonly_flag');
-  const a = args(raw, 'os-update_readonly_flag');
+  const a = actionArgs(raw, 'os-update_readonly_flag');
   if (a.readonly === undefined) throw badRequest("Invalid input for field/attribute os-update_readonly_flag. 'readonly' is a required property");
   const readonly = bool(a.readonly, 'readonly');
   if (!['available', 'in-use'].includes(vol.status)) throw invalid(`Invalid volume: Volume status must be available or in-use to update its read-only flag, but current status is: ${vol.status}.`);
@@ -87,7 +88,7 @@ registerVolumeAction('os-update_readonly_flag', async (req, reply, vol, raw, d) 
 
 registerVolumeAction('os-volume_upload_image', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:upload_image');
-  const a = args(raw, 'os-volume_upload_image');
+  const a = actionArgs(raw, 'os-volume_upload_image');
   const imageName = optString(a.image_name, 'image_name');
   if (!imageName) throw badRequest("Invalid input for field/attribute os-volume_upload_image. 'image_name' is a required property");
   const force = a.force === undefined ? false : bool(a.force, 'force');
@@ -127,7 +128,7 @@ registerVolumeAction('os-volume_upload_image', async (req, reply, vol, raw, d) =
 
 registerVolumeAction('os-reset_status', async (req, reply, vol, raw, d) => {
   requireAdmin(req.ctx, 'volume_extension:volume_admin_actions:reset_status');
-  const a = args(raw, 'os-reset_status');
+  const a = actionArgs(raw, 'os-reset_status');
   const values: Partial<VolumeRow> = { updated_at: now() };
   if (a.status !== undefined) {
     if (typeof a.status !== 'string' || !RESET_STATUSES.includes(a.status)) throw badRequest(`Invalid input received: Must specify a valid status (got ${JSON.stringify(a.status)}).`);
@@ -153,7 +154,7 @@ registerVolumeAction('os-force_delete', async (req, reply, vol, _raw, d) => {
 
 registerVolumeAction('os-retype', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:retype');
-  const a = args(raw, 'os-retype');
+  const a = actionArgs(raw, 'os-retype');
   if (typeof a.new_type !== 'string') throw badRequest("Invalid input for field/attribute os-retype. 'new_type' is a required property");
   const policy = a.migration_policy ?? 'never';
   if (policy !== 'never' && policy !== 'on-demand') throw badRequest(`Invalid input received: Invalid migration policy ${String(policy)}.`);
@@ -175,14 +176,14 @@ registerVolumeAction('os-retype', async (req, reply, vol, raw, d) => {
 const imageMetaOf = async (d: VolumeDeps, id: string) => toMap(await d.db.selectFrom('volume_image_metadata').select(['key', 'value']).where('volume_id', '=', id).execute());
 registerVolumeAction('os-set_image_metadata', async (req, _reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:update_volume_metadata');
-  const a = args(raw, 'os-set_image_metadata');
+  const a = actionArgs(raw, 'os-set_image_metadata');
   const map = metadataMap(a.metadata);
   await writeMetadata(d.db, 'volume_image_metadata', vol.id, map, false);
   return { metadata: await imageMetaOf(d, vol.id) };
 });
 registerVolumeAction('os-unset_image_metadata', async (req, reply, vol, raw, d) => {
   requireMember(req.ctx, 'volume:delete_volume_metadata');
-  const a = args(raw, 'os-unset_image_metadata');
+  const a = actionArgs(raw, 'os-unset_image_metadata');
   if (typeof a.key !== 'string') throw badRequest("Invalid input for field/attribute os-unset_image_metadata. 'key' is a required property");
   const r = await d.db.deleteFrom('volume_image_metadata').where('volume_id', '=', vol.id).where('key', '=', a.key).executeTakeFirst();
   if (Number(r.numDeletedRows) === 0) throw notFound(`Glance metadata for volume ${vol.id} with key ${a.key} could not be found.`);
@@ -193,7 +194,7 @@ registerVolumeAction('os-show_image_metadata', async (_req, _reply, vol, _raw, d
 registerVolumeAction('revert', async (req, reply, vol, raw, d) => {
   requireVersion(req, '3.40');
   requireMember(req.ctx, 'volume:revert_to_snapshot');
-  const a = args(raw, 'revert');
+  const a = actionArgs(raw, 'revert');
   if (!isUuid(a.snapshot_id)) throw badRequest("Invalid input for field/attribute revert. 'snapshot_id' is a required property");
   const snap = await visibleSnapshot(d.db, req.ctx, a.snapshot_id);
   if (snap.volume_id !== vol.id) throw badRequest(`Invalid input received: Snapshot ${snap.id} does not belong to volume ${vol.id}.`);
